@@ -1,0 +1,1 @@
+"""Weight import (HF safetensors, Meta consolidated .pth) and orbax state I/O."""

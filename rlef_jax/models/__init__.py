@@ -1,0 +1,1 @@
+"""Model definitions: the Flax Llama 3 / 3.1 port and its presets."""

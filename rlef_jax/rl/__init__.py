@@ -1,0 +1,1 @@
+"""The RLEF learning rule: PPO losses, returns/advantages, the jitted update."""

@@ -1,0 +1,51 @@
+# Sourced by scripts/main.sh and scripts/test.sh: makes (or reuses) the venv,
+# installs the package with its extras, and installs gVisor's runsc if absent.
+# Settings: RLEF_VENV (default .venv in the repo), RLEF_EXTRAS (default "test").
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${RLEF_VENV:-$ROOT/.venv}"
+EXTRAS="${RLEF_EXTRAS:-test}"
+
+log() { printf '[rlef_jax setup] %s\n' "$*" >&2; }
+
+ensure_runsc() {
+  if command -v runsc >/dev/null 2>&1; then return 0; fi
+  if [ "$(id -u)" != 0 ]; then
+    log "gVisor's runsc is missing and this is not root: run 'sudo apt-get install -y runsc'."
+    log "Judged programs run only inside gVisor; tests that need it will fail."
+    return 0
+  fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    log "gVisor's runsc is missing and this is not a Debian/Ubuntu system (no apt-get):"
+    log "install runsc from https://gvisor.dev/docs/user_guide/install/ and put it on PATH."
+    return 0
+  fi
+  log "installing gVisor (apt-get install -y runsc)"
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq runsc >/dev/null
+  command -v runsc >/dev/null || { log "apt-get could not install runsc"; return 1; }
+}
+
+ensure_venv() {
+  local py="${PYTHON:-python3}"
+  if [ ! -x "$VENV/bin/python" ]; then
+    log "creating virtualenv $VENV"
+    "$py" -m venv "$VENV"
+  fi
+  # Reinstall only when setup.py or the extras changed.
+  local stamp="$VENV/.rlef_install_stamp"
+  local want
+  want="$(sha256sum "$ROOT/setup.py" | cut -d' ' -f1) $EXTRAS"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    log "installing rlef_jax[$EXTRAS] into $VENV (a few minutes on a fresh machine)"
+    "$VENV/bin/python" -m pip install -q --upgrade pip
+    "$VENV/bin/python" -m pip install -q -e "$ROOT[$EXTRAS]"
+    echo "$want" > "$stamp"
+  fi
+}
+
+ensure_runsc
+ensure_venv
+export PATH="$VENV/bin:$PATH"
+export PYTHONUNBUFFERED=1
+cd "$ROOT"
