@@ -2,7 +2,8 @@
 
 Targets are derived from the tree, never hand-edited: a py_library per module
 under rlef_jax/ and sandbox_runner/ (package data as a filegroup per folder),
-a py_binary per script under benchmarks/, tools/ and scripts/, and a py_test
+a py_binary per script directly under benchmarks/, tools/ and scripts/ (a
+py_library for modules in their sub-folders), and a py_test
 per tests/test_*.py. `deps` come from each file's imports (project modules
 by target, third-party packages by `requirement()`).
 
@@ -163,9 +164,9 @@ def render() -> str:
       data = [":" + _data_target(d) for d in sorted(data_dirs)
               if f.name == "__init__.py" and _owning_package(d, py) == str(f.parent)]
       rules.append(_rule("py_library", _target(f), [str(f)], deps, data))
-    elif top in BINARY_ROOTS:
+    elif top in BINARY_ROOTS and len(f.parts) == 2:
       rules.append(_rule("py_binary", _target(f), [str(f)], deps, main=str(f)))
-    elif f.name.startswith("test_"):
+    elif top == TEST_ROOT and f.name.startswith("test_"):
       rules.append(_rule("py_test", _target(f), [str(f)], deps))
     else:
       rules.append(_rule("py_library", _target(f), [str(f)], deps))
