@@ -1,0 +1,366 @@
+"""Llama 3 / 3.1 / 3.2 decoder: a pure forward over a param pytree, and NNX wrappers.
+
+The math lives in pure functions of `(config, params, tokens)`; the layers are
+stacked along a leading axis and run with `lax.scan`, so compile time does not
+grow with depth. `Llama` and `LlamaValue` are Flax NNX modules holding the
+same pytree as `nnx.Param`s annotated with their logical axes.
+
+Parameter layout (`init_params`; d = hidden, H/K = query/kv heads, Dh = head
+dim, F = intermediate, L = layers, V = vocab):
+
+    embed.embedding [V, d]      layers.attn_norm.scale [L, d]
+    layers.attn.wq [L, d, H, Dh]  wk, wv [L, d, K, Dh]  wo [L, H, Dh, d]
+    layers.mlp_norm.scale [L, d]
+    layers.mlp.w_gate, w_up [L, d, F]  w_down [L, F, d]
+    final_norm.scale [d]        lm_head.kernel [d, V] (absent when tied)
+    value_head.kernel [d], value_head.bias []   (value model only)
+
+RoPE follows the Hugging Face layout (rotate the two halves of each head), so
+HF checkpoints load by transpose/reshape alone.
+
+Example:
+
+    from rlef_jax.models import configs, llama
+    cfg = configs.get("tiny")
+    params = llama.init_params(cfg, jax.random.key(0))
+    logits = jax.jit(llama.forward, static_argnums=0)(cfg, params, tokens)  # [B, T, V] f32
+    model = llama.Llama(cfg, rngs=nnx.Rngs(0))      # the same model as an NNX module
+    values = llama.value_forward(cfg, llama.add_value_head(cfg, params, rng), tokens)  # [B, T]
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from rlef_jax import sharding
+from rlef_jax.models.configs import LlamaConfig
+
+Params = dict[str, Any]
+_INIT_STD = 0.02  # Hugging Face's `initializer_range` for Llama.
+
+
+class KVCache(NamedTuple):
+  """Static-shape key/value buffers, each [layers, batch, cache_seq, kv_heads, head_dim]."""
+
+  k: jax.Array
+  v: jax.Array
+
+
+def pure_params(params: Any) -> Params:
+  """The pure-dict form of params given as a dict, an `nnx.State` or an NNX module."""
+  if isinstance(params, nnx.Module):
+    params = nnx.state(params, nnx.Param)
+  if isinstance(params, nnx.State):
+    return params.to_pure_dict()
+  return jax.tree.map(lambda v: v.get_value() if isinstance(v, nnx.Variable) else v, params,
+                      is_leaf=lambda v: isinstance(v, nnx.Variable))
+
+
+def param_shapes(config: LlamaConfig) -> Params:
+  """Shapes of the params pytree."""
+  c = config
+  d, L = c.hidden_size, c.num_layers
+  shapes = {
+      "embed": {"embedding": (c.vocab_size, d)},
+      "layers": {
+          "attn_norm": {"scale": (L, d)},
+          "attn": {
+              "wq": (L, d, c.num_heads, c.head_dim),
+              "wk": (L, d, c.num_kv_heads, c.head_dim),
+              "wv": (L, d, c.num_kv_heads, c.head_dim),
+              "wo": (L, c.num_heads, c.head_dim, d),
+          },
+          "mlp_norm": {"scale": (L, d)},
+          "mlp": {
+              "w_gate": (L, d, c.intermediate_size),
+              "w_up": (L, d, c.intermediate_size),
+              "w_down": (L, c.intermediate_size, d),
+          },
+      },
+      "final_norm": {"scale": (d,)},
+  }
+  if not c.tie_word_embeddings:
+    shapes["lm_head"] = {"kernel": (d, c.vocab_size)}
+  return shapes
+
+
+def init_params(config: LlamaConfig, rng: jax.Array) -> Params:
+  """Random params (normal(0.02) matrices, unit norm scales) as a pure dict."""
+  shapes = param_shapes(config)
+  leaves, treedef = jax.tree.flatten(shapes, is_leaf=lambda s: isinstance(s, tuple))
+  paths = [jax.tree_util.keystr(p) for p, _ in
+           jax.tree_util.tree_flatten_with_path(shapes, is_leaf=lambda s: isinstance(s, tuple))[0]]
+  keys = jax.random.split(rng, len(leaves))
+  out = []
+  for path, shape, key in zip(paths, leaves, keys):
+    if "scale" in path:
+      out.append(jnp.ones(shape, config.param_dtype))
+    else:
+      out.append((_INIT_STD * jax.random.normal(key, shape, jnp.float32)).astype(config.param_dtype))
+  return jax.tree.unflatten(treedef, out)
+
+
+def add_value_head(config: LlamaConfig, params: Any, rng: jax.Array) -> Params:
+  """Value-model params: the trunk of `params`, no lm_head, a fresh scalar head."""
+  params = dict(pure_params(params))
+  params.pop("lm_head", None)
+  d = config.hidden_size
+  params["value_head"] = {
+      "kernel": (jax.random.normal(rng, (d,), jnp.float32) / np.sqrt(d)).astype(config.param_dtype),
+      "bias": jnp.zeros((), config.param_dtype),
+  }
+  return params
+
+
+def rope_inv_freq(config: LlamaConfig) -> np.ndarray:
+  """Per-pair inverse frequencies [head_dim // 2], with Llama 3.1 scaling if configured."""
+  dh = config.head_dim
+  inv_freq = 1.0 / (config.rope_theta ** (np.arange(0, dh, 2, dtype=np.float64) / dh))
+  s = config.rope_scaling
+  if s is not None:
+    wavelen = 2 * np.pi / inv_freq
+    # Long wavelengths (low frequencies) are slowed by `factor`, short ones kept,
+    # and the band in between interpolated smoothly (Llama 3.1 `apply_scaling`).
+    smooth = (s.original_max_position_embeddings / wavelen - s.low_freq_factor) / (
+        s.high_freq_factor - s.low_freq_factor)
+    smooth = np.clip(smooth, 0.0, 1.0)
+    inv_freq = (1 - smooth) * inv_freq / s.factor + smooth * inv_freq
+  return inv_freq.astype(np.float32)
+
+
+def rope_cos_sin(config: LlamaConfig, positions: jax.Array) -> tuple[jax.Array, jax.Array]:
+  """cos and sin [B, T, head_dim] (float32) for integer positions [B, T]."""
+  angles = positions.astype(jnp.float32)[..., None] * jnp.asarray(rope_inv_freq(config))
+  angles = jnp.concatenate([angles, angles], axis=-1)
+  return jnp.cos(angles), jnp.sin(angles)
+
+
+def apply_rope(x_btnh: jax.Array, cos_bth: jax.Array, sin_bth: jax.Array) -> jax.Array:
+  """Rotates each head's two halves as complex pairs (HF `rotate_half` layout)."""
+  x = x_btnh.astype(jnp.float32)
+  x1, x2 = jnp.split(x, 2, axis=-1)
+  rotated = jnp.concatenate([-x2, x1], axis=-1)
+  out = x * cos_bth[:, :, None, :] + rotated * sin_bth[:, :, None, :]
+  return out.astype(x_btnh.dtype)
+
+
+def rms_norm(x: jax.Array, scale: jax.Array, eps: float) -> jax.Array:
+  x32 = x.astype(jnp.float32)
+  normed = x32 * jax.lax.rsqrt(jnp.mean(x32 * x32, axis=-1, keepdims=True) + eps)
+  return normed.astype(x.dtype) * scale.astype(x.dtype)
+
+
+def _precision(config: LlamaConfig):
+  # float32 compute is chosen for exactness; GPUs/TPUs would otherwise round
+  # float32 matmuls to TF32/bf16 passes.
+  return jax.lax.Precision.HIGHEST if config.compute_dtype == jnp.float32 else None
+
+
+def attention(q_btnh: jax.Array, k_bskh: jax.Array, v_bskh: jax.Array, mask_bts: jax.Array,
+              precision=None) -> jax.Array:
+  """Grouped-query attention: query head n uses kv head n // (H // K)."""
+  b, t, n, h = q_btnh.shape
+  k = k_bskh.shape[2]
+  q = q_btnh.reshape(b, t, k, n // k, h)
+  logits = jnp.einsum("btkgh,bskh->bkgts", q, k_bskh, precision=precision,
+                      preferred_element_type=jnp.float32) / np.sqrt(h).astype(np.float32)
+  # A finite fill keeps fully masked rows (left-padding queries) NaN-free.
+  logits = jnp.where(mask_bts[:, None, None], logits, jnp.finfo(jnp.float32).min)
+  probs = jax.nn.softmax(logits, axis=-1).astype(v_bskh.dtype)
+  out = jnp.einsum("bkgts,bskh->btkgh", probs, v_bskh, precision=precision)
+  return out.reshape(b, t, n, h)
+
+
+def _block(config: LlamaConfig, x_btd, layer, cos, sin, mask_bts, cache_kv, cache_index, precision):
+  """One decoder block; with `cache_kv` the new keys/values are written at `cache_index`."""
+  ein = functools.partial(jnp.einsum, precision=precision)
+  attn, mlp = layer["attn"], layer["mlp"]
+  h = rms_norm(x_btd, layer["attn_norm"]["scale"], config.rms_norm_eps)
+  q = apply_rope(ein("btd,dnh->btnh", h, attn["wq"]), cos, sin)
+  k = apply_rope(ein("btd,dkh->btkh", h, attn["wk"]), cos, sin)
+  v = ein("btd,dkh->btkh", h, attn["wv"])
+  q = sharding.constrain(q, ("batch", "seq", "heads", "head_dim"))
+  if cache_kv is not None:
+    k_cache, v_cache = cache_kv
+    k = jax.lax.dynamic_update_slice(k_cache, k.astype(k_cache.dtype), (0, cache_index, 0, 0))
+    v = jax.lax.dynamic_update_slice(v_cache, v.astype(v_cache.dtype), (0, cache_index, 0, 0))
+    cache_kv = (k, v)
+  out = attention(q, k.astype(q.dtype), v.astype(q.dtype), mask_bts, precision)
+  x_btd = x_btd + ein("btnh,nhd->btd", out, attn["wo"])
+  x_btd = sharding.constrain(x_btd, ("batch", "seq", "embed"))
+  h = rms_norm(x_btd, layer["mlp_norm"]["scale"], config.rms_norm_eps)
+  gate = ein("btd,df->btf", h, mlp["w_gate"])
+  up = ein("btd,df->btf", h, mlp["w_up"])
+  hidden = sharding.constrain(jax.nn.silu(gate) * up, ("batch", "seq", "mlp"))
+  x_btd = x_btd + ein("btf,fd->btd", hidden, mlp["w_down"])
+  return sharding.constrain(x_btd, ("batch", "seq", "embed")), cache_kv
+
+
+def _trunk(config: LlamaConfig, params: Params, tokens, positions, mask_bts,
+           cache: KVCache | None, cache_index):
+  """Final-normed hidden states [B, T, d] (compute dtype) and the updated cache."""
+  cd = config.compute_dtype
+  precision = _precision(config)
+  x = params["embed"]["embedding"].astype(cd)[tokens]
+  x = sharding.constrain(x, ("batch", "seq", "embed"))
+  cos, sin = rope_cos_sin(config, positions)
+  layers = jax.tree.map(lambda w: w.astype(cd), params["layers"])
+
+  def body(carry, xs):
+    x, cache_kv = carry
+    layer, i = xs
+    layer_kv = None
+    if cache_kv is not None:
+      layer_kv = tuple(jax.lax.dynamic_index_in_dim(c, i, keepdims=False) for c in cache_kv)
+    x, layer_kv = _block(config, x, layer, cos, sin, mask_bts, layer_kv, cache_index, precision)
+    if cache_kv is not None:
+      cache_kv = tuple(jax.lax.dynamic_update_index_in_dim(c, n, i, 0)
+                       for c, n in zip(cache_kv, layer_kv))
+    return (x, cache_kv), None
+
+  if config.remat:
+    body = jax.checkpoint(body, prevent_cse=False)
+  cache_kv = None if cache is None else (cache.k, cache.v)
+  (x, cache_kv), _ = jax.lax.scan(body, (x, cache_kv), (layers, jnp.arange(config.num_layers)))
+  x = rms_norm(x, params["final_norm"]["scale"], config.rms_norm_eps)
+  return x, (None if cache_kv is None else KVCache(*cache_kv))
+
+
+def _lm_head(config: LlamaConfig, params: Params, h_btd) -> jax.Array:
+  if config.tie_word_embeddings:
+    kernel = params["embed"]["embedding"].T
+  else:
+    kernel = params["lm_head"]["kernel"]
+  logits = jnp.einsum("btd,dv->btv", h_btd, kernel.astype(h_btd.dtype),
+                      precision=_precision(config), preferred_element_type=jnp.float32)
+  return sharding.constrain(logits, ("batch", "seq", "vocab"))
+
+
+def _default_positions(tokens, attention_mask):
+  if attention_mask is None:
+    return jnp.broadcast_to(jnp.arange(tokens.shape[1], dtype=jnp.int32), tokens.shape)
+  # Left padding: a row's first real token is position 0.
+  return jnp.maximum(jnp.cumsum(attention_mask.astype(jnp.int32), axis=1) - 1, 0)
+
+
+def _causal_mask(tokens, attention_mask):
+  t = tokens.shape[1]
+  mask = jnp.tril(jnp.ones((t, t), bool))[None]
+  if attention_mask is not None:
+    mask = mask & attention_mask.astype(bool)[:, None, :]
+  return jnp.broadcast_to(mask, (tokens.shape[0], t, t))
+
+
+def hidden_states(config: LlamaConfig, params: Any, tokens: jax.Array, positions=None,
+                  attention_mask=None) -> jax.Array:
+  """Final-normed hidden states [B, T, d] in the compute dtype.
+
+  `attention_mask` [B, T] (1 = real token) masks padding keys; positions then
+  default to each row's count of real tokens so far (left padding).
+  """
+  params = pure_params(params)
+  if positions is None:
+    positions = _default_positions(tokens, attention_mask)
+  h, _ = _trunk(config, params, tokens, positions, _causal_mask(tokens, attention_mask), None, 0)
+  return h
+
+
+def forward(config: LlamaConfig, params: Any, tokens: jax.Array, positions=None,
+            attention_mask=None) -> jax.Array:
+  """Logits float32 [B, T, V] of a causal pass over `tokens` [B, T]."""
+  params = pure_params(params)
+  return _lm_head(config, params, hidden_states(config, params, tokens, positions, attention_mask))
+
+
+def value_forward(config: LlamaConfig, params: Any, tokens: jax.Array, positions=None,
+                  attention_mask=None) -> jax.Array:
+  """Values float32 [B, T]: the trunk's hidden state times `value_head.kernel` plus bias."""
+  params = pure_params(params)
+  h = hidden_states(config, params, tokens, positions, attention_mask).astype(jnp.float32)
+  head = params["value_head"]
+  return h @ head["kernel"].astype(jnp.float32) + head["bias"].astype(jnp.float32)
+
+
+def init_cache(config: LlamaConfig, batch: int, length: int, dtype=None) -> KVCache:
+  """An empty cache for `batch` rows of `length` slots (dtype: compute dtype)."""
+  shape = (config.num_layers, batch, length, config.num_kv_heads, config.head_dim)
+  zeros = jnp.zeros(shape, dtype or config.compute_dtype)
+  return KVCache(zeros, zeros)
+
+
+def forward_with_cache(config: LlamaConfig, params: Any, tokens: jax.Array, cache: KVCache,
+                       cache_index: jax.Array, positions: jax.Array, kv_mask: jax.Array,
+                       last_only: bool = False) -> tuple[jax.Array, KVCache]:
+  """Runs `tokens` [B, T] written into cache slots [cache_index, cache_index + T).
+
+  Args:
+    positions: RoPE positions [B, T] of the new tokens.
+    kv_mask: [B, S] bool, the cache slots that hold real tokens (new ones included).
+    last_only: return logits of the last new token only ([B, 1, V]).
+
+  Returns:
+    float32 logits [B, T or 1, V] and the updated cache. A new token at slot
+    `cache_index + t` attends to valid slots up to and including its own.
+  """
+  params = pure_params(params)
+  slots = jnp.arange(cache.k.shape[2])
+  query_slots = cache_index + jnp.arange(tokens.shape[1])
+  mask = (slots[None, :] <= query_slots[:, None])[None] & kv_mask[:, None, :]
+  h, cache = _trunk(config, params, tokens, positions, mask, cache, cache_index)
+  if last_only:
+    h = h[:, -1:]
+  return _lm_head(config, params, h), cache
+
+
+def _as_module_tree(module: nnx.Module, params: Params, axes: dict[str, Any]) -> None:
+  for name, value in params.items():
+    if isinstance(value, dict):
+      child = _Group()
+      _as_module_tree(child, value, axes[name])
+      setattr(module, name, child)
+    else:
+      setattr(module, name, nnx.Param(value, sharding=axes[name], eager_sharding=False))
+
+
+class _Group(nnx.Module):
+  """A node of the params tree."""
+
+
+class Llama(nnx.Module):
+  """The causal LM as an NNX module; `nnx.state(model, nnx.Param)` is the params pytree.
+
+  Params carry their logical axis names as `sharding` metadata, so
+  `nnx.get_partition_spec` and `sharding.shard_params` agree.
+  """
+
+  def __init__(self, config: LlamaConfig, *, rngs: nnx.Rngs, params: Params | None = None):
+    self.config = config
+    params = params if params is not None else init_params(config, rngs.params())
+    _as_module_tree(self, params, sharding.param_logical_axes(config))
+
+  def __call__(self, tokens, positions=None, attention_mask=None) -> jax.Array:
+    return forward(self.config, self, tokens, positions, attention_mask)
+
+
+class LlamaValue(nnx.Module):
+  """The value model: Llama's trunk with a scalar head instead of the output layer."""
+
+  def __init__(self, config: LlamaConfig, *, rngs: nnx.Rngs, params: Params | None = None):
+    self.config = config
+    if params is None:
+      params = init_params(config, rngs.params())
+    if "value_head" not in params:
+      params = add_value_head(config, params, rngs.params())
+    axes = sharding.param_logical_axes(config)
+    axes.pop("lm_head", None)
+    axes["value_head"] = sharding.VALUE_HEAD_AXES
+    _as_module_tree(self, params, axes)
+
+  def __call__(self, tokens, positions=None, attention_mask=None) -> jax.Array:
+    return value_forward(self.config, self, tokens, positions, attention_mask)

@@ -1,0 +1,245 @@
+"""Device mesh and the one table of logical-axis rules.
+
+Every weight, activation, cache and batch array is described by logical axis
+names (`batch`, `seq`, `embed`, `heads`, ...). `LOGICAL_AXIS_RULES` maps those
+names to the mesh axes `data`, `fsdp` and `tensor`; every sharding in the
+project is derived from it, never written by hand.
+
+Resolution follows Flax's logical partitioning rules: for each array dim the
+rules for its name are tried in table order and the first whose mesh axes are
+still unused by an earlier dim (and, when the shape is known, divide the dim)
+wins; otherwise the dim is replicated. So `embed` is fsdp-sharded in weights
+but replicated in activations, whose `batch` dim has already taken `fsdp`; and
+a dim that does not divide its mesh axes (a 2-head tiny model on tensor=4) is
+replicated instead of failing.
+
+Example:
+
+    from rlef_jax import sharding
+    from rlef_jax.models import configs, llama
+    cfg = configs.get("tiny")
+    mesh = sharding.make_mesh(sharding.MeshConfig(data=2, fsdp=2, tensor=2))
+    params = sharding.shard_params(llama.init_params(cfg, jax.random.key(0)), cfg, mesh)
+    with jax.set_mesh(mesh):        # activation constraints need the mesh
+      logits = jax.jit(llama.forward, static_argnums=0)(cfg, params, tokens)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from typing import Any, Mapping, Sequence
+
+import jax
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from rlef_jax.models.configs import LlamaConfig
+
+MESH_AXES = ("data", "fsdp", "tensor")
+
+# (logical axis, mesh axes or None). Several rules for one name are tried in
+# order; the first that fits wins (see the module docstring).
+LOGICAL_AXIS_RULES: tuple[tuple[str, str | tuple[str, ...] | None], ...] = (
+    ("batch", ("data", "fsdp")),
+    ("seq", None),
+    ("cache_seq", None),
+    ("embed", "fsdp"),
+    ("heads", "tensor"),
+    ("kv_heads", "tensor"),
+    ("head_dim", None),
+    ("mlp", "tensor"),
+    ("vocab", "tensor"),
+    ("layers", None),
+)
+
+LogicalAxes = tuple[str | None, ...]
+Rules = Sequence[tuple[str, str | tuple[str, ...] | None]]
+
+
+@dataclasses.dataclass(frozen=True)
+class MeshConfig:
+  """Mesh shape; -1 in one field takes all remaining devices."""
+
+  data: int = 1
+  fsdp: int = -1
+  tensor: int = 1
+
+
+def make_mesh(config: MeshConfig | None = None, devices: Sequence[Any] | None = None) -> Mesh:
+  """A mesh with axes (data, fsdp, tensor) over `devices` (default: all)."""
+  config = config or MeshConfig()
+  devices = list(jax.devices() if devices is None else devices)
+  shape = [config.data, config.fsdp, config.tensor]
+  if shape.count(-1) > 1:
+    raise ValueError(f"at most one mesh axis may be -1, got {config}")
+  known = math.prod(s for s in shape if s != -1)
+  if -1 in shape:
+    if len(devices) % known:
+      raise ValueError(f"{len(devices)} devices do not divide into {config}")
+    shape[shape.index(-1)] = len(devices) // known
+  if math.prod(shape) != len(devices):
+    if math.prod(shape) > len(devices):
+      raise ValueError(f"mesh {shape} needs {math.prod(shape)} devices, have {len(devices)}")
+    devices = devices[:math.prod(shape)]
+  return jax.make_mesh(tuple(shape), MESH_AXES, devices=devices,
+                       axis_types=(jax.sharding.AxisType.Auto,) * len(MESH_AXES))
+
+
+def logical_to_spec(logical_axes: LogicalAxes, mesh_shape: Mapping[str, int],
+                    shape: Sequence[int] | None = None,
+                    rules: Rules = LOGICAL_AXIS_RULES) -> PartitionSpec:
+  """The PartitionSpec of an array with these logical axes on a mesh shape."""
+  used: set[str] = set()
+  spec = []
+  for i, name in enumerate(logical_axes):
+    chosen = None
+    for rule_name, mesh_axes in rules:
+      if rule_name != name or mesh_axes is None:
+        continue
+      axes = (mesh_axes,) if isinstance(mesh_axes, str) else tuple(mesh_axes)
+      # Size-1 axes shard nothing; dropping them keeps specs readable.
+      axes = tuple(a for a in axes if mesh_shape.get(a, 1) > 1)
+      if not axes or used.intersection(axes):
+        continue
+      if shape is not None:
+        # Largest prefix of the rule's axes that divides the dim.
+        while axes and shape[i] % math.prod(mesh_shape[a] for a in axes):
+          axes = axes[:-1]
+        if not axes:
+          continue
+      chosen = axes
+      break
+    if chosen:
+      used.update(chosen)
+      spec.append(chosen[0] if len(chosen) == 1 else chosen)
+    else:
+      spec.append(None)
+  return PartitionSpec(*spec)
+
+
+def logical_to_sharding(logical_axes: LogicalAxes, mesh: Mesh,
+                        shape: Sequence[int] | None = None,
+                        rules: Rules = LOGICAL_AXIS_RULES) -> NamedSharding:
+  return NamedSharding(mesh, logical_to_spec(logical_axes, dict(mesh.shape), shape, rules))
+
+
+def constrain(x: jax.Array, logical_axes: LogicalAxes, rules: Rules = LOGICAL_AXIS_RULES) -> jax.Array:
+  """`with_sharding_constraint` by logical names; a no-op outside `jax.set_mesh`."""
+  mesh = jax.sharding.get_abstract_mesh()
+  if mesh.empty:
+    return x
+  return jax.lax.with_sharding_constraint(
+      x, logical_to_spec(logical_axes, dict(mesh.shape), x.shape, rules))
+
+
+def param_logical_axes(config: LlamaConfig) -> dict[str, Any]:
+  """Logical axis names of every parameter, in the params pytree layout."""
+  axes = {
+      "embed": {"embedding": ("vocab", "embed")},
+      "layers": {
+          "attn_norm": {"scale": ("layers", "embed")},
+          "attn": {
+              "wq": ("layers", "embed", "heads", "head_dim"),
+              "wk": ("layers", "embed", "kv_heads", "head_dim"),
+              "wv": ("layers", "embed", "kv_heads", "head_dim"),
+              "wo": ("layers", "heads", "head_dim", "embed"),
+          },
+          "mlp_norm": {"scale": ("layers", "embed")},
+          "mlp": {
+              "w_gate": ("layers", "embed", "mlp"),
+              "w_up": ("layers", "embed", "mlp"),
+              "w_down": ("layers", "mlp", "embed"),
+          },
+      },
+      "final_norm": {"scale": ("embed",)},
+  }
+  if not config.tie_word_embeddings:
+    axes["lm_head"] = {"kernel": ("embed", "vocab")}
+  return axes
+
+
+VALUE_HEAD_AXES = {"kernel": ("embed",), "bias": ()}
+KV_CACHE_AXES = ("layers", "batch", "cache_seq", "kv_heads", "head_dim")
+
+
+def _is_axes(x) -> bool:
+  return isinstance(x, tuple) and all(a is None or isinstance(a, str) for a in x)
+
+
+def tree_shardings(logical_tree: Any, arrays: Any, mesh: Mesh,
+                   rules: Rules = LOGICAL_AXIS_RULES) -> Any:
+  """NamedShardings for a pytree of logical axes and a matching pytree of arrays.
+
+  `arrays` may hold `jax.ShapeDtypeStruct`s (from `jax.eval_shape`).
+  """
+  return jax.tree.map(lambda axes, x: logical_to_sharding(axes, mesh, x.shape, rules),
+                      logical_tree, arrays, is_leaf=_is_axes)
+
+
+def param_shardings(config: LlamaConfig, mesh: Mesh, params: Any = None,
+                    rules: Rules = LOGICAL_AXIS_RULES) -> Any:
+  """Shardings of the params pytree (plus `value_head` when `params` has one)."""
+  from rlef_jax.models import llama  # the model imports this module
+  axes = param_logical_axes(config)
+  if params is None:
+    params = jax.eval_shape(lambda: llama.init_params(config, jax.random.key(0)))
+  else:
+    params = llama.pure_params(params)
+  if "value_head" in params:
+    axes["value_head"] = VALUE_HEAD_AXES
+  if "lm_head" not in params:
+    axes.pop("lm_head", None)
+  return tree_shardings(axes, params, mesh, rules)
+
+
+def shard_params(params: Any, config: LlamaConfig, mesh: Mesh,
+                 rules: Rules = LOGICAL_AXIS_RULES) -> Any:
+  """Places a params pytree (pure dict) on the mesh by the rules table."""
+  from rlef_jax.models import llama
+  params = llama.pure_params(params)
+  return jax.device_put(params, param_shardings(config, mesh, params, rules))
+
+
+def opt_state_shardings(optimizer: Any, params: Any, param_sharding: Any, mesh: Mesh) -> Any:
+  """Shardings of `optimizer.init(params)`: param-shaped moments follow their param.
+
+  Scalars and other non-param leaves (step counts) are replicated.
+  """
+  import optax
+  state_shape = jax.eval_shape(optimizer.init, params)
+  replicated = NamedSharding(mesh, PartitionSpec())
+  return optax.tree_map_params(
+      optimizer, lambda _, s: s, state_shape, param_sharding,
+      transform_non_params=lambda _: replicated)
+
+
+def kv_cache_sharding(mesh: Mesh, shape: Sequence[int], rules: Rules = LOGICAL_AXIS_RULES) -> NamedSharding:
+  """Sharding of one KV cache buffer [layers, batch, cache_seq, kv_heads, head_dim]."""
+  return logical_to_sharding(KV_CACHE_AXES, mesh, shape, rules)
+
+
+def batch_sharding(mesh: Mesh, shape: Sequence[int], logical_axes: LogicalAxes | None = None,
+                   rules: Rules = LOGICAL_AXIS_RULES) -> NamedSharding:
+  """Sharding of a batch array: `batch` on the leading dim, the rest replicated."""
+  if logical_axes is None:
+    logical_axes = ("batch",) + (None,) * (len(shape) - 1)
+  return logical_to_sharding(logical_axes, mesh, shape, rules)
+
+
+def initialize_distributed() -> bool:
+  """`jax.distributed.initialize()` when the environment describes a multi-host job.
+
+  JAX reads the coordinator from these variables itself (explicit coordinator,
+  SLURM, Open MPI, multi-host Cloud TPU); a single-host run has none of them
+  and skips initialisation. Returns whether it initialised.
+  """
+  env = os.environ
+  multi_host = (
+      bool(env.get("JAX_COORDINATOR_ADDRESS"))
+      or int(env.get("SLURM_NTASKS", "1")) > 1
+      or int(env.get("OMPI_COMM_WORLD_SIZE", "1")) > 1
+      or "," in env.get("TPU_WORKER_HOSTNAMES", ""))
+  if multi_host:
+    jax.distributed.initialize()
+  return multi_host
