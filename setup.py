@@ -29,6 +29,8 @@ CORE = [
 DATA = [
     "seqio>=0.0.19",
     "tensorflow-datasets>=4.9.4",
+    # tensorflow-datasets' download_and_prepare needs it (via etils.epath).
+    "importlib_resources>=6",
     "tensorflow-cpu>=2.16; platform_machine=='x86_64'",
     "pyarrow>=14",
     "pandas>=2.1",
