@@ -1,0 +1,231 @@
+"""The judge: runs submissions in fresh gVisor sandboxes and scores them.
+
+One submission = one sandbox from a pool booted ahead of use. The host sends
+the program, then one test input at a time; the harness inside runs it in a
+forked child and sends back its outputs and exit status; the host compares
+the output with the expected one (which never enters the sandbox) and decides
+the verdict. Every exchange has a host-side wall-clock deadline (the test's
+limit plus a grace period): past it the sandbox is killed from outside, the
+test is `time_limit`, and the remaining tests continue in a fresh sandbox. A
+sandbox that fails for any other reason is retried with a fresh one up to
+`retries` times, then the submission is `infra_error` - never a wrong answer.
+
+Example:
+
+    from sandbox_runner import Judge, JudgeRequest, TestCase
+    with Judge() as judge:
+      result = judge.run(JudgeRequest("print(input())", [TestCase("hi", "hi")]))
+      result.verdict   # Verdict.ACCEPTED
+      results = judge.run_batch([request_a, request_b])
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from typing import Sequence
+
+from sandbox_runner import compare
+from sandbox_runner import oci
+from sandbox_runner import sandbox
+from sandbox_runner.verdicts import (BadInput, JudgeRequest, JudgeResult, TestCase,  # pylint: disable=unused-import
+                                     TestResult, Verdict, request_for_problem)
+
+# Host deadline = the test's limit + this: the harness kills the test itself at
+# the limit and answers well within it unless the sandbox is wedged.
+GRACE_S = 5.0
+# Assumed slowest rate of moving a test's input into the sandbox.
+_BYTES_PER_S = 20e6
+PROCESS_WARNING = ("WARNING: sandbox_runner backend='process' runs untrusted code as a "
+                   "plain subprocess with rlimits only: NO isolation from this host.")
+
+
+class Judge:
+  """Judges `JudgeRequest`s; thread-safe; close() (or `with`) cleans up.
+
+  Args:
+    backend: "gvisor" (default) or "process" (no isolation; warns on start).
+    max_workers: submissions judged at once by `run_batch` (default: host CPUs).
+    pool_size: sandboxes kept booted ahead (default: max_workers + 1).
+    runsc_path: the gVisor `runsc` binary.
+    platform: gVisor platform ("ptrace" here; "systrap"/"kvm" where they work).
+    retries: fresh sandboxes tried after an infrastructure fault.
+    interpreter: the Python that runs the harness and the programs inside.
+    limits: sandbox ceilings (uid, processes, memory ceiling, files, caps).
+    feedback_cap: characters of stdout/stderr kept in each TestResult.
+    ro_mounts: host directories the interpreter needs, mounted read-only.
+    runsc_flags: extra global flags for runsc.
+  """
+
+  def __init__(self, backend: str = "gvisor", max_workers: int | None = None,
+               pool_size: int | None = None, runsc_path: str = "runsc",
+               platform: str = "ptrace", retries: int = 2,
+               interpreter: str = "/usr/bin/python3",
+               limits: oci.SandboxLimits = oci.SandboxLimits(),
+               feedback_cap: int = 1 << 16,
+               ro_mounts: Sequence[str] = oci.DEFAULT_RO_MOUNTS,
+               runsc_flags: Sequence[str] = ()):
+    self.backend, self.retries, self.limits = backend, retries, limits
+    self.feedback_cap = feedback_cap
+    self.max_workers = max_workers or os.cpu_count() or 1
+    self._workdir = tempfile.mkdtemp(prefix="rlef-judge-")
+    os.chmod(self._workdir, 0o755)
+    try:
+      if backend == "gvisor":
+        resolved = shutil.which(runsc_path) or runsc_path
+        self._launcher = sandbox.GVisorLauncher(self._workdir, limits, interpreter, resolved,
+                                                platform, ro_mounts, runsc_flags)
+      elif backend == "process":
+        print(PROCESS_WARNING, file=sys.stderr, flush=True)
+        self._launcher = sandbox.ProcessLauncher(self._workdir, limits, interpreter)
+      else:
+        raise ValueError(f"backend must be 'gvisor' or 'process', not {backend!r}")
+      self._pool = sandbox.Pool(self._launcher, pool_size or self.max_workers + 1)
+    except BaseException:
+      shutil.rmtree(self._workdir, ignore_errors=True)
+      raise
+    self._batch = concurrent.futures.ThreadPoolExecutor(self.max_workers,
+                                                        thread_name_prefix="judge")
+
+  @property
+  def runsc_root(self) -> str | None:
+    """The runsc `--root` state directory of this judge (gvisor backend)."""
+    return getattr(self._launcher, "root", None)
+
+  def leftover_containers(self) -> list[str]:
+    return self._launcher.leftovers()
+
+  def run(self, request: JudgeRequest) -> JudgeResult:
+    """Judges one submission (see the module docstring)."""
+    self._check(request)
+    results: list[TestResult] = []
+    faults: list[str] = []
+    submission_end = time.monotonic() + sum(self._test_budget(request, t)
+                                            for t in request.tests) + request.time_limit_s + GRACE_S
+    while len(results) < len(request.tests):
+      box = None
+      try:
+        box = self._pool.get()
+        done = self._run_in(box, request, results, submission_end)
+        box.finish()
+        if done:
+          break
+      except sandbox.InfraFault as e:
+        faults.append(str(e))
+        if len(faults) > self.retries:
+          return JudgeResult(Verdict.INFRA_ERROR, sum(t.verdict is Verdict.ACCEPTED for t in results),
+                             len(request.tests), results, infra_attempts=len(faults),
+                             infra_detail=" | ".join(faults))
+      finally:
+        if box is not None:
+          box.destroy()
+    return JudgeResult.from_tests(results, len(request.tests), infra_attempts=len(faults),
+                                  infra_detail=" | ".join(faults) or None)
+
+  def run_batch(self, requests: Sequence[JudgeRequest]) -> list[JudgeResult]:
+    """Judges many submissions concurrently; results in request order."""
+    for request in requests:
+      self._check(request)
+    return list(self._batch.map(self.run, requests))
+
+  def _check(self, request: JudgeRequest) -> None:
+    if not isinstance(request, JudgeRequest):
+      raise BadInput(f"expected a JudgeRequest, not {type(request).__name__}")
+    if request.memory_mb > self.limits.memory_ceiling_mb:
+      raise BadInput(f"memory_mb={request.memory_mb} is above this judge's ceiling "
+                     f"({self.limits.memory_ceiling_mb}); raise SandboxLimits.memory_ceiling_mb")
+
+  def _test_budget(self, request: JudgeRequest, test: TestCase) -> float:
+    return request.time_limit_s + GRACE_S + len(test.input) / _BYTES_PER_S
+
+  def _run_in(self, box: sandbox.Sandbox, request: JudgeRequest,
+              results: list[TestResult], submission_end: float) -> bool:
+    """Runs the remaining tests in `box`, appending to `results`.
+
+    Returns True when judging is over (syntax error or stop at a failure);
+    False when the host's wall clock killed the sandbox and tests remain.
+    """
+    program = request.program.encode("utf-8")
+    header = {"op": "program", "style": request.style,
+              "time_limit_s": request.time_limit_s, "memory_mb": request.memory_mb}
+    deadline = min(submission_end, time.monotonic() + request.time_limit_s + GRACE_S)
+    try:
+      reply, _ = box.exchange(header, [program], deadline)
+    except sandbox.HostTimeout as e:
+      raise sandbox.InfraFault(f"compiling took longer than the host allows: {e}") from e
+    if "syntax_error" in reply:
+      n = 1 if request.stop_on_first_failure else len(request.tests) - len(results)
+      results.extend(TestResult(Verdict.SYNTAX_ERROR, traceback=reply["syntax_error"])
+                     for _ in range(n))
+      return True
+    if "ok" not in reply:
+      failed = reply.get("compile_failed", {})
+      if failed.get("status") == "limits_failed" or "compile_failed" not in reply:
+        raise sandbox.InfraFault(f"{box.name}: harness refused the program: {reply}")
+      results.extend(self._verdict(failed, b"", b"", None, request)
+                     for _ in range(1 if request.stop_on_first_failure
+                                    else len(request.tests) - len(results)))
+      return True
+    for test in request.tests[len(results):]:
+      start = time.monotonic()
+      deadline = min(submission_end, start + self._test_budget(request, test))
+      try:
+        reply, (out, err) = box.exchange({"op": "test"}, [test.input.encode("utf-8")], deadline)
+      except sandbox.HostTimeout:
+        results.append(TestResult(Verdict.TIME_LIMIT, time.monotonic() - start,
+                                  traceback="killed by the host's wall clock"))
+        return request.stop_on_first_failure or len(results) == len(request.tests)
+      if reply.get("status") == "limits_failed":
+        raise sandbox.InfraFault(f"{box.name}: test limits did not take effect: "
+                                 f"{err[-500:].decode('utf-8', 'replace')}")
+      result = self._verdict(reply, out, err, test, request)
+      results.append(result)
+      if request.stop_on_first_failure and result.verdict is not Verdict.ACCEPTED:
+        return True
+    return True
+
+  def _verdict(self, reply: dict, out: bytes, err: bytes, test: TestCase | None,
+               request: JudgeRequest) -> TestResult:
+    """The one place where a raw run becomes a verdict."""
+    stdout = out.decode("utf-8", "replace")
+    limit = request.time_limit_s
+    status, exception = reply.get("status"), reply.get("exception")
+    sig = reply.get("signal")
+    if status == "timeout" or reply.get("wall_s", 0) > limit or reply.get("cpu_s", 0) > limit \
+        or sig == signal.SIGXCPU:
+      verdict = Verdict.TIME_LIMIT
+    elif status == "output_limit":
+      verdict = Verdict.OUTPUT_LIMIT
+    elif exception == "MemoryError":
+      verdict = Verdict.MEMORY_LIMIT
+    elif status != "exited" or reply.get("exit_code") != 0 or exception:
+      in_tests = reply.get("in_tests") and exception == "AssertionError"
+      verdict = Verdict.WRONG_ANSWER if in_tests else Verdict.RUNTIME_ERROR
+    elif request.style == "assert":
+      # A program that exits before the appended tests ran has not passed them.
+      verdict = Verdict.ACCEPTED if reply.get("done") else Verdict.RUNTIME_ERROR
+    else:
+      matched = test is not None and compare.outputs_match(stdout, test.expected_output)
+      verdict = Verdict.ACCEPTED if matched else Verdict.WRONG_ANSWER
+    code = reply.get("exit_code")
+    return TestResult(verdict, float(reply.get("wall_s", 0.0)),
+                      stdout[:self.feedback_cap],
+                      err.decode("utf-8", "replace")[:self.feedback_cap],
+                      reply.get("traceback"), -sig if sig else code)
+
+  def close(self) -> None:
+    """Stops the pool; leaves no containers, processes or files behind."""
+    self._batch.shutdown(wait=True)
+    self._pool.close()
+    shutil.rmtree(self._workdir, ignore_errors=True)
+
+  def __enter__(self) -> "Judge":
+    return self
+
+  def __exit__(self, *exc) -> None:
+    self.close()

@@ -1,0 +1,328 @@
+"""Host side of one sandbox: start it, talk to its harness, destroy it.
+
+`GVisorLauncher` starts `runsc run` on a shared bundle (the spec of `oci.py`)
+with the harness as init; `ProcessLauncher` starts the harness as a plain
+subprocess (no isolation). Both give a `Sandbox`, which frames requests to
+the harness with a deadline on every exchange: when the deadline passes the
+host kills the sandbox from outside (`runsc kill`, then `runsc delete
+--force`) and raises `HostTimeout`; anything else that goes wrong (runsc
+missing, early exit, a broken frame, limits that did not take effect) is an
+`InfraFault`. `Pool` keeps sandboxes booted ahead of use, each used once.
+
+Example:
+
+    launcher = GVisorLauncher(workdir, limits, interpreter="/usr/bin/python3")
+    with Pool(launcher, size=3) as pool:
+      box = pool.get()
+      box.exchange({"op": "program", ...}, [source], deadline)
+      box.destroy()
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import itertools
+import json
+import os
+import queue
+import select
+import shutil
+import subprocess
+import threading
+import time
+import uuid
+from typing import Any, Sequence
+
+from sandbox_runner import harness as harness_module
+from sandbox_runner import oci
+
+BOOT_TIMEOUT_S = 20.0
+_CHUNK = 1 << 16
+
+
+class InfraFault(Exception):
+  """The sandbox, not the program, failed: retry elsewhere, never score it."""
+
+
+class HostTimeout(Exception):
+  """The host's wall clock ran out and the sandbox was killed from outside."""
+
+
+class Sandbox:
+  """One started harness process and its framed pipes; used once."""
+
+  def __init__(self, proc: subprocess.Popen, name: str, stderr_path: str,
+               kill=None, cleanup=None):
+    self.proc, self.name = proc, name
+    self._kill, self._cleanup, self._stderr_path = kill, cleanup, stderr_path
+    self._buffer = bytearray()
+    self._lock = threading.Lock()
+    self._destroyed = False
+    os.set_blocking(proc.stdout.fileno(), False)
+    os.set_blocking(proc.stdin.fileno(), False)
+
+  def exchange(self, header: dict, blobs: Sequence[bytes], deadline: float
+               ) -> tuple[dict, list[bytes]]:
+    """Sends one frame and returns the reply frame, all before `deadline`."""
+    payload = json.dumps(dict(header, blobs=[len(b) for b in blobs])).encode() + b"\n"
+    self._write(b"".join([payload, *blobs]), deadline)
+    line = self._read_line(deadline)
+    try:
+      reply = json.loads(line)
+      lengths = [int(n) for n in reply.get("blobs", [])]
+    except (ValueError, TypeError, AttributeError) as e:
+      raise InfraFault(f"{self.name}: broken frame from harness: {line[:200]!r}") from e
+    return reply, [self._read_exact(n, deadline) for n in lengths]
+
+  def read_frame(self, deadline: float) -> dict:
+    line = self._read_line(deadline)
+    try:
+      return json.loads(line)
+    except ValueError as e:
+      raise InfraFault(f"{self.name}: broken frame from harness: {line[:200]!r}") from e
+
+  def _write(self, data: bytes, deadline: float) -> None:
+    view, fd = memoryview(data), self.proc.stdin.fileno()
+    while view:
+      self._wait(fd, deadline, write=True)
+      try:
+        n = os.write(fd, view[:_CHUNK])
+      except BlockingIOError:
+        continue
+      except (BrokenPipeError, OSError) as e:
+        raise InfraFault(f"{self.name}: harness gone while writing ({e}); {self.diagnostics()}")
+      view = view[n:]
+
+  def _fill(self, deadline: float) -> None:
+    fd = self.proc.stdout.fileno()
+    self._wait(fd, deadline, write=False)
+    try:
+      chunk = os.read(fd, _CHUNK)
+    except BlockingIOError:
+      return
+    if not chunk:
+      raise InfraFault(f"{self.name}: harness exited mid-exchange; {self.diagnostics()}")
+    self._buffer += chunk
+
+  def _read_line(self, deadline: float) -> bytes:
+    while (end := self._buffer.find(b"\n")) < 0:
+      self._fill(deadline)
+    line = bytes(self._buffer[:end])
+    del self._buffer[:end + 1]
+    return line
+
+  def _read_exact(self, n: int, deadline: float) -> bytes:
+    while len(self._buffer) < n:
+      self._fill(deadline)
+    data = bytes(self._buffer[:n])
+    del self._buffer[:n]
+    return data
+
+  def _wait(self, fd: int, deadline: float, write: bool) -> None:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+      self.destroy()
+      raise HostTimeout(f"{self.name}: no answer before the host's deadline")
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT if write else select.POLLIN)
+    poller.poll(remaining * 1000)
+
+  def diagnostics(self) -> str:
+    try:
+      with open(self._stderr_path, "rb") as f:
+        return "stderr: " + f.read()[-2000:].decode("utf-8", "replace")
+    except OSError:
+      return "no stderr"
+
+  def finish(self, timeout: float = 5.0) -> None:
+    """Lets the harness exit cleanly (end of input), then destroys."""
+    try:
+      self.proc.stdin.close()
+      self.proc.wait(timeout)
+    except (OSError, subprocess.TimeoutExpired):
+      pass
+    self.destroy()
+
+  def destroy(self) -> None:
+    with self._lock:
+      if self._destroyed:
+        return
+      self._destroyed = True
+    if self._kill is not None:
+      self._kill(self)
+    if self.proc.poll() is None:
+      self.proc.kill()
+    self.proc.wait()
+    if self._cleanup is not None:
+      self._cleanup()
+    for stream in (self.proc.stdin, self.proc.stdout):
+      try:
+        stream.close()
+      except OSError:
+        pass
+    try:
+      os.unlink(self._stderr_path)
+    except OSError:
+      pass
+
+
+class GVisorLauncher:
+  """Starts sandboxes with `runsc run` from one shared, read-only bundle."""
+
+  def __init__(self, workdir: str, limits: oci.SandboxLimits, interpreter: str,
+               runsc_path: str = "runsc", platform: str = "ptrace",
+               ro_mounts: Sequence[str] = oci.DEFAULT_RO_MOUNTS,
+               extra_flags: Sequence[str] = ()):
+    self.limits, self.runsc = limits, runsc_path
+    self.root = os.path.join(workdir, "state")
+    self.bundle = os.path.join(workdir, "bundle")
+    self.logs = os.path.join(workdir, "logs")
+    harness_dir = os.path.join(workdir, "harness")
+    for d in (self.root, os.path.join(self.bundle, "rootfs"), harness_dir, self.logs):
+      os.makedirs(d, mode=0o755)
+    shutil.copy(harness_module.__file__, os.path.join(harness_dir, "harness.py"))
+    with open(os.path.join(self.bundle, "config.json"), "w") as f:
+      json.dump(oci.spec(limits, harness_dir, interpreter, ro_mounts), f, indent=1)
+    self.flags = [f"--root={self.root}", "--network=none", f"--platform={platform}",
+                  *extra_flags]
+    self._ids = itertools.count()
+    self._prefix = uuid.uuid4().hex[:8]
+
+  def start(self) -> Sandbox:
+    name = f"rlef-{self._prefix}-{next(self._ids)}"
+    stderr_path = os.path.join(self.logs, name)
+    argv = [self.runsc, *self.flags, "run", "--bundle", self.bundle, name]
+    with open(stderr_path, "wb") as err:
+      try:
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=err, start_new_session=True)
+      except OSError as e:
+        raise InfraFault(f"cannot start {self.runsc}: {e}") from e
+    box = Sandbox(proc, name, stderr_path, kill=self._kill)
+    ready = box.read_frame(time.monotonic() + BOOT_TIMEOUT_S).get("ready", {})
+    problems = oci.check_readback(ready, self.limits)
+    if problems:
+      box.destroy()
+      raise InfraFault(f"{name}: sandbox limits did not take effect: {'; '.join(problems)}")
+    return box
+
+  def _kill(self, box: Sandbox) -> None:
+    if box.proc.poll() is not None:
+      return
+    for command in (["kill", box.name, "KILL"], ["delete", "--force", box.name]):
+      try:
+        subprocess.run([self.runsc, f"--root={self.root}", *command], timeout=10,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+      except (OSError, subprocess.TimeoutExpired):
+        pass
+
+  def leftovers(self) -> list[str]:
+    """Containers still known under this judge's runsc root."""
+    if not os.path.isdir(self.root):
+      return []
+    out = subprocess.run([self.runsc, f"--root={self.root}", "list", "-quiet"],
+                         capture_output=True, text=True, timeout=20, check=False)
+    return out.stdout.split()
+
+  def cleanup(self) -> None:
+    for name in self.leftovers():
+      subprocess.run([self.runsc, f"--root={self.root}", "delete", "--force", name],
+                     capture_output=True, timeout=20, check=False)
+
+
+class ProcessLauncher:
+  """The harness as a plain subprocess: rlimits, no isolation at all."""
+
+  def __init__(self, workdir: str, limits: oci.SandboxLimits, interpreter: str):
+    self.workdir, self.limits, self.interpreter = workdir, limits, interpreter
+    self._ids = itertools.count()
+
+  def start(self) -> Sandbox:
+    name = f"process-{next(self._ids)}"
+    scratch = os.path.join(self.workdir, name)
+    os.makedirs(scratch)
+    stderr_path = scratch + ".stderr"
+    argv = [self.interpreter, "-I", harness_module.__file__, "--mode=process",
+            f"--scratch={scratch}", f"--stdout-cap={self.limits.stdout_cap_mb << 20}",
+            f"--stderr-cap={self.limits.stderr_cap_mb << 20}"]
+    limits = self.limits.rlimits()
+    del limits["nproc"]  # Per-uid on a shared host: it would throttle the host's user.
+
+    def apply_limits():
+      import resource  # pylint: disable=g-import-not-at-top
+      for key, value in limits.items():
+        resource.setrlimit(getattr(resource, f"RLIMIT_{key.upper()}"), (value, value))
+
+    with open(stderr_path, "wb") as err:
+      try:
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=err, cwd=scratch, preexec_fn=apply_limits,
+                                env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
+                                     "HOME": scratch, "PYTHONDONTWRITEBYTECODE": "1"})
+      except OSError as e:
+        raise InfraFault(f"cannot start {self.interpreter}: {e}") from e
+    box = Sandbox(proc, name, stderr_path,
+                  cleanup=lambda: shutil.rmtree(scratch, ignore_errors=True))
+    box.read_frame(time.monotonic() + BOOT_TIMEOUT_S)
+    return box
+
+  def leftovers(self) -> list[str]:
+    return []
+
+  def cleanup(self) -> None:
+    pass
+
+
+class Pool:
+  """Sandboxes booted ahead; `get()` hands each out once and boots a successor."""
+
+  def __init__(self, launcher, size: int, boot_workers: int = 1):
+    self._launcher = launcher
+    self._size = size
+    self._ready: queue.Queue = queue.Queue()
+    self._boots = concurrent.futures.ThreadPoolExecutor(boot_workers,
+                                                        thread_name_prefix="sandbox-boot")
+    self._closed = False
+    for _ in range(size):
+      self._boots.submit(self._boot)
+
+  def _boot(self) -> None:
+    if self._closed:
+      return
+    try:
+      box = self._launcher.start()
+    except Exception as e:  # pylint: disable=broad-except
+      self._ready.put(e if isinstance(e, InfraFault) else InfraFault(f"boot failed: {e!r}"))
+      return
+    self._ready.put(box)
+
+  def get(self, timeout: float = BOOT_TIMEOUT_S * 3) -> Sandbox:
+    """A fresh sandbox; raises InfraFault when none could be booted."""
+    if self._closed:
+      raise InfraFault("the judge is closed")
+    self._boots.submit(self._boot)
+    try:
+      item = self._ready.get(timeout=timeout)
+    except queue.Empty:
+      raise InfraFault(f"no sandbox booted within {timeout:.0f} s") from None
+    if isinstance(item, Exception):
+      raise item
+    return item
+
+  def close(self) -> None:
+    self._closed = True
+    self._boots.shutdown(wait=True, cancel_futures=True)
+    while True:
+      try:
+        item = self._ready.get_nowait()
+      except queue.Empty:
+        break
+      if isinstance(item, Sandbox):
+        item.finish()
+    self._launcher.cleanup()
+
+  def __enter__(self):
+    return self
+
+  def __exit__(self, *exc):
+    self.close()
