@@ -57,7 +57,7 @@ def pure_params(params: Any) -> Params:
   if isinstance(params, nnx.Module):
     params = nnx.state(params, nnx.Param)
   if isinstance(params, nnx.State):
-    return params.to_pure_dict()
+    return nnx.to_pure_dict(params)
   return jax.tree.map(lambda v: v.get_value() if isinstance(v, nnx.Variable) else v, params,
                       is_leaf=lambda v: isinstance(v, nnx.Variable))
 
@@ -325,7 +325,7 @@ def _as_module_tree(module: nnx.Module, params: Params, axes: dict[str, Any]) ->
       _as_module_tree(child, value, axes[name])
       setattr(module, name, child)
     else:
-      setattr(module, name, nnx.Param(value, sharding=axes[name], eager_sharding=False))
+      setattr(module, name, nnx.Param(value, out_sharding=axes[name], eager_sharding=False))
 
 
 class _Group(nnx.Module):
@@ -335,8 +335,8 @@ class _Group(nnx.Module):
 class Llama(nnx.Module):
   """The causal LM as an NNX module; `nnx.state(model, nnx.Param)` is the params pytree.
 
-  Params carry their logical axis names as `sharding` metadata, so
-  `nnx.get_partition_spec` and `sharding.shard_params` agree.
+  Params carry their logical axis names as `out_sharding` metadata (not
+  applied eagerly), so `nnx.get_partition_spec` and `sharding.shard_params` agree.
   """
 
   def __init__(self, config: LlamaConfig, *, rngs: nnx.Rngs, params: Params | None = None):
