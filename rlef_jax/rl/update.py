@@ -1,0 +1,384 @@
+"""The RLEF PPO update: one jitted, sharded function of explicit state.
+
+One call takes a rollout batch (one token row per episode, the whole dialog)
+and does everything on device: teacher-forced passes of the current policy
+(pi_old), the frozen reference (rho) and the value net; the per-turn KL
+penalty, returns and advantages; then `epochs x num_minibatches` clipped PPO
+steps under `lax.scan`, each with separate AdamW steps for policy and value.
+The state is donated; with a mesh, every array is placed by the logical-axis
+rules of `rlef_jax.sharding`, so the same code runs on one CPU or a pod slice.
+
+Example:
+
+    from rlef_jax.models import configs, llama
+    from rlef_jax.rl import update as ppo_update
+    cfg, ppo_cfg = configs.get("tiny"), ppo_update.PPOConfig()
+    params = llama.init_params(cfg, jax.random.key(0))
+    value_params = llama.add_value_head(cfg, params, jax.random.key(1))
+    ref = ppo_update.reference_params(params)          # never updated
+    state = ppo_update.init_state(cfg, ppo_cfg, params, value_params, mesh)
+    update = ppo_update.make_update(cfg, ppo_cfg, mesh=mesh)
+    state, metrics = update(state, ref, rollouts, jax.random.key(2))
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Any, Callable
+
+import flax.struct
+import jax
+import jax.numpy as jnp
+import optax
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from rlef_jax import sharding
+from rlef_jax.models import llama
+from rlef_jax.models.configs import LlamaConfig
+from rlef_jax.rl import ppo
+
+Params = Any
+
+
+@dataclasses.dataclass(frozen=True)
+class PPOConfig:
+  """Hyper-parameters of the update (RLEF_SPEC.md section 3).
+
+  Attributes:
+    clip_eps: PPO ratio clip.
+    value_clip: value clip alpha.
+    kl_beta: weight of the per-turn KL penalty folded into the reward.
+    lr: peak policy learning rate.
+    value_lr: peak value learning rate (None: `lr`).
+    weight_decay: AdamW decay (norm scales and biases are not decayed).
+    warmup_steps: linear warm-up to the peak over this many optimizer steps.
+    adam_b1, adam_b2, adam_eps: AdamW moments.
+    max_grad_norm: clip each network's gradient to this global norm (None: off).
+    num_minibatches: optimizer steps per epoch over the rollout batch.
+    epochs: passes over the rollout batch.
+    microbatches: gradient accumulation inside one minibatch (exact: same
+      update as one pass, in 1/microbatches of the activation memory).
+    forward_chunks: chunks of the pi_old / reference / value passes over the
+      batch (None: `num_minibatches`).
+    normalize_advantages: mean/std-normalise A_t over the batch's valid turns.
+  """
+
+  clip_eps: float = 0.2
+  value_clip: float = 0.2
+  kl_beta: float = 0.05
+  lr: float = 2e-7
+  value_lr: float | None = None
+  weight_decay: float = 0.1
+  warmup_steps: int = 50
+  adam_b1: float = 0.9
+  adam_b2: float = 0.95
+  adam_eps: float = 1e-8
+  max_grad_norm: float | None = None
+  num_minibatches: int = 4
+  epochs: int = 1
+  microbatches: int = 1
+  forward_chunks: int | None = None
+  normalize_advantages: bool = True
+
+
+@flax.struct.dataclass
+class Rollouts:
+  """A batch of episodes, one right-padded token row each (B rows, S tokens, T turns).
+
+  Attributes:
+    tokens: int [B, S], the whole dialog: prompt 1, response 1, feedback, ...
+    response_mask: bool [B, S], tokens the policy generated (get policy loss).
+    turn_index: int [B, S], the turn of each response token, -1 elsewhere.
+    behaviour_logp: float [B, S], log-probs of the sampling policy pi_b.
+    value_positions: int [B, T], index of c_t, the last prompt token of turn t.
+    turn_mask: bool [B, T], turns that happened.
+    rewards: float [B, T], r_t before the KL penalty.
+  """
+
+  tokens: jax.Array
+  response_mask: jax.Array
+  turn_index: jax.Array
+  behaviour_logp: jax.Array
+  value_positions: jax.Array
+  turn_mask: jax.Array
+  rewards: jax.Array
+
+
+@flax.struct.dataclass
+class TrainState:
+  """Everything the update changes; the reference params live outside it."""
+
+  policy_params: Params
+  policy_opt_state: optax.OptState
+  value_params: Params
+  value_opt_state: optax.OptState
+  step: jax.Array  # optimizer steps taken
+
+
+def warmup_schedule(lr: float, warmup_steps: int) -> optax.Schedule:
+  """lr * min(1, (step + 1) / warmup_steps): no step is wasted at lr 0."""
+  if warmup_steps <= 0:
+    return optax.constant_schedule(lr)
+  return lambda step: lr * jnp.minimum(1.0, (step + 1) / warmup_steps)
+
+
+def _decay_mask(params: Params) -> Params:
+  def decays(path, _):
+    name = getattr(path[-1], "key", None)
+    return name not in ("scale", "bias")
+  return jax.tree_util.tree_map_with_path(decays, params)
+
+
+def make_optimizer(cfg: PPOConfig, lr: float) -> optax.GradientTransformation:
+  """AdamW with linear warm-up, optionally after global-norm clipping."""
+  adamw = optax.adamw(warmup_schedule(lr, cfg.warmup_steps), b1=cfg.adam_b1, b2=cfg.adam_b2,
+                      eps=cfg.adam_eps, weight_decay=cfg.weight_decay, mask=_decay_mask)
+  if cfg.max_grad_norm is None:
+    return adamw
+  return optax.chain(optax.clip_by_global_norm(cfg.max_grad_norm), adamw)
+
+
+def _optimizers(cfg: PPOConfig):
+  value_lr = cfg.lr if cfg.value_lr is None else cfg.value_lr
+  return make_optimizer(cfg, cfg.lr), make_optimizer(cfg, value_lr)
+
+
+def reference_params(params: Params) -> Params:
+  """A frozen copy for rho: own buffers, since the policy's are donated each update."""
+  return jax.tree.map(jnp.copy, llama.pure_params(params))
+
+
+def _abstract_params(config: LlamaConfig):
+  policy = jax.eval_shape(lambda: llama.init_params(config, jax.random.key(0)))
+  value = jax.eval_shape(lambda: llama.add_value_head(
+      config, llama.init_params(config, jax.random.key(0)), jax.random.key(1)))
+  return policy, value
+
+
+def state_shardings(config: LlamaConfig, cfg: PPOConfig, mesh: Mesh) -> TrainState:
+  """NamedShardings of every TrainState leaf, derived from the rules table."""
+  policy_tx, value_tx = _optimizers(cfg)
+  policy, value = _abstract_params(config)
+  policy_sh = sharding.param_shardings(config, mesh, policy)
+  value_sh = sharding.param_shardings(config, mesh, value)
+  return TrainState(
+      policy_params=policy_sh,
+      policy_opt_state=sharding.opt_state_shardings(policy_tx, policy, policy_sh, mesh),
+      value_params=value_sh,
+      value_opt_state=sharding.opt_state_shardings(value_tx, value, value_sh, mesh),
+      step=NamedSharding(mesh, PartitionSpec()))
+
+
+def init_state(config: LlamaConfig, cfg: PPOConfig, policy_params: Params,
+               value_params: Params, mesh: Mesh | None = None) -> TrainState:
+  """Fresh optimizer states around the given params (placed on `mesh` if given)."""
+  policy_tx, value_tx = _optimizers(cfg)
+
+  def init(policy, value):
+    return TrainState(policy, policy_tx.init(policy), value, value_tx.init(value),
+                      jnp.zeros((), jnp.int32))
+
+  out_shardings = None if mesh is None else state_shardings(config, cfg, mesh)
+  return jax.jit(init, out_shardings=out_shardings)(
+      llama.pure_params(policy_params), llama.pure_params(value_params))
+
+
+def _split(x: jax.Array, n: int) -> jax.Array:
+  """[B, ...] -> [n, B // n, ...], chunk i = rows i, i + n, ...
+
+  Strided rather than contiguous, so each chunk draws evenly from every shard
+  of a batch-sharded array and no chunk sits on a single device.
+  """
+  if x.shape[0] % n:
+    raise ValueError(f"batch of {x.shape[0]} does not split into {n} chunks")
+  x = x.reshape(x.shape[0] // n, n, *x.shape[1:]).swapaxes(0, 1)
+  return sharding.constrain(x, (None, "batch") + (None,) * (x.ndim - 2))
+
+
+def _merge(x: jax.Array) -> jax.Array:
+  x = x.swapaxes(0, 1)
+  return x.reshape(-1, *x.shape[2:])
+
+
+def _chunked_map(fn: Callable, n: int, *arrays):
+  """`fn` over n strided chunks of the batch, one after another (lax.map)."""
+  out = jax.lax.map(lambda xs: fn(*xs), tuple(_split(a, n) for a in arrays))
+  return jax.tree.map(_merge, out)
+
+
+def _global_norm(tree) -> jax.Array:
+  # Spelled out: optax renamed its helper across the versions setup.py allows.
+  return jnp.sqrt(sum(jnp.sum(jnp.square(x)) for x in jax.tree.leaves(tree)))
+
+
+def _sum_over(x, mask, total):
+  """Contribution of this micro-batch to a mean over the whole minibatch."""
+  return ppo.masked_sum(x, mask) / jnp.maximum(total, 1.0)
+
+
+def _policy_objective(config, cfg, params, mb, total_tokens):
+  logits = llama.forward(config, params, mb["tokens"])
+  logp = ppo.token_logprobs(logits, mb["tokens"])
+  mask = mb["response_mask"]
+  count = jnp.sum(mask.astype(jnp.float32))
+  # policy_loss is a mean over this micro-batch; rescale to a share of the
+  # minibatch mean so that summed micro-batch gradients are exact.
+  loss = ppo.policy_loss(logp, mb["old_logp"], mb["behaviour_logp"], mb["advantages"], mask,
+                         cfg.clip_eps) * jnp.maximum(count, 1.0) / jnp.maximum(total_tokens, 1.0)
+  logp = jax.lax.stop_gradient(logp)
+  ratio = jnp.exp(logp - mb["old_logp"])
+  log_w = logp - mb["behaviour_logp"]
+  aux = {
+      "policy_loss": loss,
+      "clip_frac": _sum_over((jnp.abs(ratio - 1.0) > cfg.clip_eps).astype(jnp.float32), mask,
+                             total_tokens),
+      "approx_kl": _sum_over(jnp.expm1(logp - mb["old_logp"]) - (logp - mb["old_logp"]), mask,
+                             total_tokens),
+      "entropy": _sum_over(ppo.token_entropy(jax.lax.stop_gradient(logits)), mask, total_tokens),
+      "is_weight_mean": _sum_over(jnp.exp(log_w), mask, total_tokens),
+      "is_truncated_frac": _sum_over((log_w > 0).astype(jnp.float32), mask, total_tokens),
+      "is_weight_max": jnp.max(jnp.where(mask, jnp.exp(log_w), 0.0)),
+  }
+  return loss, aux
+
+
+def _value_objective(config, cfg, params, mb, total_turns):
+  values = ppo.values_at(llama.value_forward(config, params, mb["tokens"]),
+                         mb["value_positions"])
+  mask = mb["turn_mask"]
+  count = jnp.sum(mask.astype(jnp.float32))
+  loss = ppo.value_loss(values, mb["old_values"], mb["returns"], mask, cfg.value_clip)
+  loss = loss * jnp.maximum(count, 1.0) / jnp.maximum(total_turns, 1.0)
+  return loss, {"value_loss": loss}
+
+
+def _accumulated_grads(objective, params, mb, total, microbatches):
+  """Gradient and aux of `objective` summed over micro-batches of `mb`."""
+  grad_fn = jax.value_and_grad(objective, has_aux=True)
+  if microbatches == 1:
+    (_, aux), grads = grad_fn(params, mb, total)
+    return grads, aux
+
+  def body(acc, micro):
+    (_, aux), grads = grad_fn(params, micro, total)
+    return jax.tree.map(jnp.add, acc, grads), aux
+
+  zeros = jax.tree.map(jnp.zeros_like, params)
+  grads, aux = jax.lax.scan(body, zeros, jax.tree.map(lambda x: _split(x, microbatches), mb))
+  reduce = {k: (jnp.max if k.endswith("_max") else jnp.sum) for k in aux}
+  return grads, {k: reduce[k](v) for k, v in aux.items()}
+
+
+def _prepare(config, cfg, state, ref_params, batch: Rollouts):
+  """pi_old / rho / V passes, KL-penalised returns and advantages."""
+  def score(tokens):
+    old = ppo.token_logprobs(llama.forward(config, state.policy_params, tokens), tokens)
+    ref = ppo.token_logprobs(llama.forward(config, ref_params, tokens), tokens)
+    return old, ref, llama.value_forward(config, state.value_params, tokens)
+
+  chunks = cfg.forward_chunks or cfg.num_minibatches
+  old_logp, ref_logp, values = _chunked_map(score, chunks, batch.tokens)
+  num_turns = batch.turn_mask.shape[1]
+  turn_mask = batch.turn_mask.astype(bool)
+  # The KL penalty is measured on the policy that produced pi_old's log-probs.
+  logratio = ppo.turn_logratio(old_logp, ref_logp, batch.turn_index, num_turns)
+  shaped = ppo.kl_penalized_rewards(batch.rewards, logratio, cfg.kl_beta, turn_mask)
+  returns = ppo.turn_returns(shaped, turn_mask)
+  old_values = ppo.values_at(values, batch.value_positions)
+  advantages = jnp.where(turn_mask, returns - old_values, 0.0)
+  if cfg.normalize_advantages:
+    advantages = ppo.normalize(advantages, turn_mask)
+  data = {
+      "tokens": batch.tokens,
+      "response_mask": batch.response_mask.astype(bool),
+      "behaviour_logp": batch.behaviour_logp.astype(jnp.float32),
+      "old_logp": old_logp,
+      "advantages": ppo.turns_to_tokens(advantages, batch.turn_index),
+      "value_positions": batch.value_positions,
+      "turn_mask": turn_mask,
+      "old_values": old_values,
+      "returns": returns,
+  }
+  raw_adv = jnp.where(turn_mask, returns - old_values, 0.0)
+  stats = {
+      "reward_mean": ppo.masked_mean(batch.rewards, turn_mask),
+      "kl_ref": ppo.masked_mean(logratio, turn_mask),
+      "return_mean": ppo.masked_mean(returns, turn_mask),
+      "value_mean": ppo.masked_mean(old_values, turn_mask),
+      "value_explained_var": ppo.explained_variance(old_values, returns, turn_mask),
+      "advantage_mean": ppo.masked_mean(raw_adv, turn_mask),
+      "advantage_std": jnp.sqrt(ppo.masked_var(raw_adv, turn_mask)),
+      "num_turns": jnp.sum(turn_mask.astype(jnp.float32)),
+      "num_response_tokens": jnp.sum(data["response_mask"].astype(jnp.float32)),
+  }
+  return data, stats
+
+
+def _update(config, cfg, policy_tx, value_tx, state: TrainState, ref_params, batch: Rollouts,
+            rng):
+  data, stats = _prepare(config, cfg, state, ref_params, batch)
+  schedules = (warmup_schedule(cfg.lr, cfg.warmup_steps),
+               warmup_schedule(cfg.lr if cfg.value_lr is None else cfg.value_lr,
+                               cfg.warmup_steps))
+
+  def minibatch_step(state: TrainState, mb):
+    total_tokens = jnp.sum(mb["response_mask"].astype(jnp.float32))
+    total_turns = jnp.sum(mb["turn_mask"].astype(jnp.float32))
+    p_grads, p_aux = _accumulated_grads(functools.partial(_policy_objective, config, cfg),
+                                        state.policy_params, mb, total_tokens, cfg.microbatches)
+    v_grads, v_aux = _accumulated_grads(functools.partial(_value_objective, config, cfg),
+                                        state.value_params, mb, total_turns, cfg.microbatches)
+    p_updates, p_opt = policy_tx.update(p_grads, state.policy_opt_state, state.policy_params)
+    v_updates, v_opt = value_tx.update(v_grads, state.value_opt_state, state.value_params)
+    metrics = {**p_aux, **v_aux,
+               "policy_grad_norm": _global_norm(p_grads),
+               "value_grad_norm": _global_norm(v_grads),
+               "lr": schedules[0](state.step),
+               "value_lr": schedules[1](state.step)}
+    state = TrainState(optax.apply_updates(state.policy_params, p_updates), p_opt,
+                       optax.apply_updates(state.value_params, v_updates), v_opt,
+                       state.step + 1)
+    return state, metrics
+
+  def epoch(state, key):
+    perm = jax.random.permutation(key, batch.tokens.shape[0])
+    minibatches = jax.tree.map(lambda x: _split(x[perm], cfg.num_minibatches), data)
+    return jax.lax.scan(minibatch_step, state, minibatches)
+
+  state, metrics = jax.lax.scan(epoch, state, jax.random.split(rng, cfg.epochs))
+  metrics = {k: (jnp.max(v) if k.endswith("_max") else jnp.mean(v)) for k, v in metrics.items()}
+  return state, {**metrics, **stats}
+
+
+def make_update(config: LlamaConfig, cfg: PPOConfig, mesh: Mesh | None = None):
+  """`update(state, ref_params, batch, rng) -> (state, metrics)`, jitted; state donated.
+
+  The value net shares `config` (both start from the same LLM). With a mesh,
+  inputs and outputs are placed by the rules table (the batch dim over
+  data x fsdp, which must divide B / num_minibatches / microbatches) and
+  activations are constrained inside.
+  """
+  if cfg.num_minibatches < 1 or cfg.epochs < 1 or cfg.microbatches < 1:
+    raise ValueError(f"num_minibatches, epochs and microbatches must be >= 1: {cfg}")
+  policy_tx, value_tx = _optimizers(cfg)
+  fn = functools.partial(_update, config, cfg, policy_tx, value_tx)
+  if mesh is None:
+    return jax.jit(fn, donate_argnums=0)
+
+  replicated = NamedSharding(mesh, PartitionSpec())
+  batch_sh = sharding.logical_to_sharding(("batch",), mesh)
+  jitted = jax.jit(
+      fn, donate_argnums=0,
+      in_shardings=(state_shardings(config, cfg, mesh),
+                    sharding.param_shardings(config, mesh), batch_sh, replicated),
+      out_shardings=(state_shardings(config, cfg, mesh), replicated))
+
+  @functools.wraps(fn)
+  def update(state, ref_params, batch, rng):
+    # Activation constraints inside the model resolve against the ambient mesh.
+    with jax.set_mesh(mesh):
+      return jitted(state, ref_params, batch, rng)
+
+  update.jitted = jitted
+  return update
