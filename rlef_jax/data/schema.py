@@ -259,6 +259,7 @@ def write_jsonl(path: str | pathlib.Path,
                 rows: Iterable[Mapping[str, Any]]) -> int:
   """Writes normalized records, one JSON object per line; returns the count."""
   path = pathlib.Path(path)
+  path.parent.mkdir(parents=True, exist_ok=True)
   count = 0
   with _open_text(path, "w") as f:
     for row in rows:
