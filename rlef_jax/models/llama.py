@@ -177,8 +177,8 @@ def attention(q_btnh: jax.Array, k_bskh: jax.Array, v_bskh: jax.Array, mask_bts:
   return out.reshape(b, t, n, h)
 
 
-def _block(config: LlamaConfig, x_btd, layer, cos, sin, mask_bts, cache_kv, cache_index, precision):
-  """One decoder block; with `cache_kv` the new keys/values are written at `cache_index`."""
+def _block(config: LlamaConfig, x_btd, layer, cos, sin, mask_bts, write_kv, precision):
+  """One decoder block; `write_kv(k, v)` stores new keys/values and returns those to attend to."""
   ein = functools.partial(jnp.einsum, precision=precision)
   attn, mlp = layer["attn"], layer["mlp"]
   h = rms_norm(x_btd, layer["attn_norm"]["scale"], config.rms_norm_eps)
@@ -186,11 +186,7 @@ def _block(config: LlamaConfig, x_btd, layer, cos, sin, mask_bts, cache_kv, cach
   k = apply_rope(ein("btd,dkh->btkh", h, attn["wk"]), cos, sin)
   v = ein("btd,dkh->btkh", h, attn["wv"])
   q = sharding.constrain(q, ("batch", "seq", "heads", "head_dim"))
-  if cache_kv is not None:
-    k_cache, v_cache = cache_kv
-    k = jax.lax.dynamic_update_slice(k_cache, k.astype(k_cache.dtype), (0, cache_index, 0, 0))
-    v = jax.lax.dynamic_update_slice(v_cache, v.astype(v_cache.dtype), (0, cache_index, 0, 0))
-    cache_kv = (k, v)
+  k, v = write_kv(k, v)
   out = attention(q, k.astype(q.dtype), v.astype(q.dtype), mask_bts, precision)
   x_btd = x_btd + ein("btnh,nhd->btd", out, attn["wo"])
   x_btd = sharding.constrain(x_btd, ("batch", "seq", "embed"))
@@ -199,7 +195,7 @@ def _block(config: LlamaConfig, x_btd, layer, cos, sin, mask_bts, cache_kv, cach
   up = ein("btd,df->btf", h, mlp["w_up"])
   hidden = sharding.constrain(jax.nn.silu(gate) * up, ("batch", "seq", "mlp"))
   x_btd = x_btd + ein("btf,fd->btd", hidden, mlp["w_down"])
-  return sharding.constrain(x_btd, ("batch", "seq", "embed")), cache_kv
+  return sharding.constrain(x_btd, ("batch", "seq", "embed"))
 
 
 def _trunk(config: LlamaConfig, params: Params, tokens, positions, mask_bts,
@@ -213,23 +209,27 @@ def _trunk(config: LlamaConfig, params: Params, tokens, positions, mask_bts,
   layers = jax.tree.map(lambda w: w.astype(cd), params["layers"])
 
   def body(carry, xs):
-    x, cache_kv = carry
+    x, kv = carry
     layer, i = xs
-    layer_kv = None
-    if cache_kv is not None:
-      layer_kv = tuple(jax.lax.dynamic_index_in_dim(c, i, keepdims=False) for c in cache_kv)
-    x, layer_kv = _block(config, x, layer, cos, sin, mask_bts, layer_kv, cache_index, precision)
-    if cache_kv is not None:
-      cache_kv = tuple(jax.lax.dynamic_update_index_in_dim(c, n, i, 0)
-                       for c, n in zip(cache_kv, layer_kv))
-    return (x, cache_kv), None
+
+    def write_kv(k, v):
+      nonlocal kv
+      if kv is None:
+        return k, v
+      # Only the new entries are written into the carried buffers (in place);
+      # the layer's slice is then read for attention.
+      kv = KVCache(*(jax.lax.dynamic_update_slice(c, n[None].astype(c.dtype), (i, 0, cache_index, 0, 0))
+                     for c, n in zip(kv, (k, v))))
+      return (jax.lax.dynamic_index_in_dim(c, i, keepdims=False) for c in kv)
+
+    x = _block(config, x, layer, cos, sin, mask_bts, write_kv, precision)
+    return (x, kv), None
 
   if config.remat:
     body = jax.checkpoint(body, prevent_cse=False)
-  cache_kv = None if cache is None else (cache.k, cache.v)
-  (x, cache_kv), _ = jax.lax.scan(body, (x, cache_kv), (layers, jnp.arange(config.num_layers)))
+  (x, cache), _ = jax.lax.scan(body, (x, cache), (layers, jnp.arange(config.num_layers)))
   x = rms_norm(x, params["final_norm"]["scale"], config.rms_norm_eps)
-  return x, (None if cache_kv is None else KVCache(*cache_kv))
+  return x, cache
 
 
 def _lm_head(config: LlamaConfig, params: Params, h_btd) -> jax.Array:
@@ -290,8 +290,8 @@ def value_forward(config: LlamaConfig, params: Any, tokens: jax.Array, positions
 def init_cache(config: LlamaConfig, batch: int, length: int, dtype=None) -> KVCache:
   """An empty cache for `batch` rows of `length` slots (dtype: compute dtype)."""
   shape = (config.num_layers, batch, length, config.num_kv_heads, config.head_dim)
-  zeros = jnp.zeros(shape, dtype or config.compute_dtype)
-  return KVCache(zeros, zeros)
+  dtype = dtype or config.compute_dtype
+  return KVCache(jnp.zeros(shape, dtype), jnp.zeros(shape, dtype))
 
 
 def forward_with_cache(config: LlamaConfig, params: Any, tokens: jax.Array, cache: KVCache,

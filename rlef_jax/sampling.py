@@ -1,0 +1,230 @@
+"""Jitted prefill + KV-cache decode for batches of prompts of different lengths.
+
+Prompts are left-padded to a bucketed length P (next power of two, so varying
+prompt lengths reuse a handful of compiled programs); every row ends at slot
+P - 1, so decode step i writes slot P + i for all rows while RoPE positions
+stay per-row (slot minus the row's padding). Decoding runs in one
+`lax.while_loop` that stops when every row has emitted a stop token or the
+budget is spent. Each sampled token's log-prob is recorded under the
+untempered model in float32: the behaviour log-probs PPO needs.
+
+Example:
+
+    from rlef_jax import sampling
+    out = sampling.generate(cfg, params, [[1, 5, 9], [1, 7]], jax.random.key(0),
+                            max_new_tokens=64, temperature=1.0, top_p=0.95,
+                            stop_tokens=(tok.eot_id,))
+    out.tokens[b, :out.lengths[b]]   # row b's completion (stop token included)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Any, NamedTuple, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh
+
+from rlef_jax import sharding
+from rlef_jax.models import llama
+from rlef_jax.models.configs import LlamaConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class SamplingParams:
+  """Static sampling settings (part of the compiled program's cache key).
+
+  temperature 0 means greedy; top_k 0 and top_p 1 disable those filters.
+  """
+
+  temperature: float = 1.0
+  top_p: float = 1.0
+  top_k: int = 0
+  stop_tokens: tuple[int, ...] = ()
+  pad_id: int = 0
+
+
+class SampleOutput(NamedTuple):
+  """tokens [B, max_new] (pad_id after a row ends), lengths [B] (stop token
+  included), logprobs [B, max_new] float32 untempered (0 after the end),
+  stopped [B] (ended on a stop token rather than the budget)."""
+
+  tokens: jax.Array
+  lengths: jax.Array
+  logprobs: jax.Array
+  stopped: jax.Array
+
+
+class _State(NamedTuple):
+  step: jax.Array          # tokens sampled so far (the next one's index)
+  tokens: jax.Array        # [B, N]
+  logprobs: jax.Array      # [B, N]
+  done: jax.Array          # [B]
+  lengths: jax.Array       # [B]
+  kv_mask: jax.Array       # [B, S] slots holding real tokens
+  prompt_lengths: jax.Array  # [B]
+  rng: jax.Array
+
+
+def bucket_length(n: int, minimum: int = 16) -> int:
+  """The padded prompt length for a longest prompt of n tokens: a power of two."""
+  return max(minimum, 1 << max(0, n - 1).bit_length())
+
+
+def left_pad(prompts: Sequence[Sequence[int]], length: int, pad_id: int = 0) -> tuple[np.ndarray, np.ndarray]:
+  """Left-padded int32 [B, length] tokens and the prompt lengths [B]."""
+  lengths = np.array([len(p) for p in prompts], np.int32)
+  if lengths.min() < 1 or lengths.max() > length:
+    raise ValueError(f"prompt lengths must be in [1, {length}], got {lengths.min()}..{lengths.max()}")
+  tokens = np.full((len(prompts), length), pad_id, np.int32)
+  for row, p in enumerate(prompts):
+    tokens[row, length - len(p):] = p
+  return tokens, lengths
+
+
+def filter_logits(logits: jax.Array, temperature: float, top_p: float, top_k: int) -> jax.Array:
+  """Tempered logits with everything outside top-k / the top-p nucleus set to -inf."""
+  logits = logits / temperature
+  neg_inf = jnp.finfo(logits.dtype).min
+  if top_k > 0:
+    kth = jax.lax.top_k(logits, top_k)[0][..., -1:]
+    logits = jnp.where(logits < kth, neg_inf, logits)
+  if top_p < 1.0:
+    sorted_logits = jnp.sort(logits, axis=-1)[..., ::-1]
+    probs = jax.nn.softmax(sorted_logits, axis=-1)
+    # Keep a token while the mass strictly before it is below top_p (so the
+    # most likely token always stays); the cutoff is the smallest kept logit.
+    mass_before = jnp.cumsum(probs, axis=-1) - probs
+    keep = mass_before < top_p
+    cutoff = jnp.min(jnp.where(keep, sorted_logits, jnp.inf), axis=-1, keepdims=True)
+    logits = jnp.where(logits < cutoff, neg_inf, logits)
+  return logits
+
+
+def _sample(logits: jax.Array, rng: jax.Array, settings: SamplingParams) -> tuple[jax.Array, jax.Array]:
+  """Next tokens [B] and their untempered float32 log-probs."""
+  if settings.temperature == 0:
+    token = jnp.argmax(logits, axis=-1)
+  else:
+    filtered = filter_logits(logits, settings.temperature, settings.top_p, settings.top_k)
+    # One key per row: a row's draws do not depend on the batch it sits in.
+    keys = jax.vmap(jax.random.fold_in, (None, 0))(rng, jnp.arange(logits.shape[0]))
+    token = jax.vmap(jax.random.categorical)(keys, filtered)
+  logp = jnp.take_along_axis(jax.nn.log_softmax(logits, axis=-1), token[:, None], axis=-1)[:, 0]
+  return token.astype(jnp.int32), logp
+
+
+def _record(state: _State, logits: jax.Array, settings: SamplingParams) -> _State:
+  """Samples the token at index `state.step` from logits [B, V] and records it."""
+  rng, key = jax.random.split(state.rng)
+  token, logp = _sample(logits, key, settings)
+  live = ~state.done
+  token = jnp.where(live, token, settings.pad_id)
+  logp = jnp.where(live, logp, 0.0)
+  stop = jnp.isin(token, jnp.asarray(settings.stop_tokens, jnp.int32)) & live
+  return state._replace(
+      step=state.step + 1,
+      tokens=jax.lax.dynamic_update_index_in_dim(state.tokens, token, state.step, 1),
+      logprobs=jax.lax.dynamic_update_index_in_dim(state.logprobs, logp, state.step, 1),
+      done=state.done | stop,
+      lengths=state.lengths + live.astype(jnp.int32),
+      rng=rng)
+
+
+@functools.partial(jax.jit, static_argnames=("config", "settings", "max_new_tokens"),
+                   donate_argnames=("cache",))
+def prefill(config: LlamaConfig, params: Any, cache: llama.KVCache, tokens: jax.Array,
+            prompt_lengths: jax.Array, rng: jax.Array, settings: SamplingParams,
+            max_new_tokens: int) -> tuple[llama.KVCache, _State]:
+  """Runs the left-padded prompts [B, P] and samples the first new token."""
+  b, p = tokens.shape
+  slots = jnp.arange(cache.k.shape[2])
+  pad = p - prompt_lengths
+  kv_mask = (slots[None, :] >= pad[:, None]) & (slots[None, :] < p)
+  positions = jnp.maximum(jnp.arange(p)[None, :] - pad[:, None], 0)
+  logits, cache = llama.forward_with_cache(config, params, tokens, cache, 0, positions, kv_mask,
+                                           last_only=True)
+  state = _State(
+      step=jnp.zeros((), jnp.int32),
+      tokens=jnp.full((b, max_new_tokens), settings.pad_id, jnp.int32),
+      logprobs=jnp.zeros((b, max_new_tokens), jnp.float32),
+      done=jnp.zeros((b,), bool),
+      lengths=jnp.zeros((b,), jnp.int32),
+      kv_mask=kv_mask,
+      prompt_lengths=prompt_lengths,
+      rng=rng)
+  return cache, _record(state, logits[:, 0], settings)
+
+
+@functools.partial(jax.jit, static_argnames=("config", "settings"), donate_argnames=("cache", "state"))
+def decode(config: LlamaConfig, params: Any, cache: llama.KVCache, state: _State,
+           settings: SamplingParams) -> tuple[llama.KVCache, _State]:
+  """Feeds back sampled tokens until every row stopped or the budget is spent."""
+  prompt_slots = cache.k.shape[2] - state.tokens.shape[1]
+  budget = state.tokens.shape[1]
+
+  def cond(carry):
+    _, state = carry
+    return (state.step < budget) & ~jnp.all(state.done)
+
+  def body(carry):
+    cache, state = carry
+    index = state.step - 1  # the last sampled token, fed back now
+    slot = prompt_slots + index
+    token = jax.lax.dynamic_index_in_dim(state.tokens, index, 1)          # [B, 1]
+    kv_mask = jax.lax.dynamic_update_index_in_dim(
+        state.kv_mask, jnp.ones_like(state.done), slot, 1)
+    positions = (state.prompt_lengths + index)[:, None]
+    logits, cache = llama.forward_with_cache(config, params, token, cache, slot, positions, kv_mask)
+    return cache, _record(state._replace(kv_mask=kv_mask), logits[:, 0], settings)
+
+  return jax.lax.while_loop(cond, body, (cache, state))
+
+
+def generate(config: LlamaConfig, params: Any, prompts: Sequence[Sequence[int]] | np.ndarray,
+             rng: jax.Array, max_new_tokens: int, temperature: float = 1.0, top_p: float = 1.0,
+             top_k: int = 0, stop_tokens: Sequence[int] = (), pad_id: int = 0,
+             prompt_lengths: np.ndarray | None = None, mesh: Mesh | None = None,
+             min_bucket: int = 16) -> SampleOutput:
+  """Samples up to `max_new_tokens` for each prompt.
+
+  Args:
+    prompts: token lists, or a left-padded int array [B, P] with `prompt_lengths`
+      (re-padded to the bucketed length).
+    temperature: 0 for greedy decoding.
+    mesh: place the cache and batch on this mesh by the rules table (params
+      should already be sharded there, e.g. with `sharding.shard_params`).
+  """
+  settings = SamplingParams(float(temperature), float(top_p), int(top_k),
+                            tuple(int(t) for t in stop_tokens), int(pad_id))
+  if prompt_lengths is None:
+    prompts = [list(p) for p in prompts]
+    tokens, lengths = left_pad(prompts, bucket_length(max(len(p) for p in prompts), min_bucket), pad_id)
+  else:
+    lengths = np.asarray(prompt_lengths, np.int32)
+    given = np.asarray(prompts, np.int32)
+    tokens, _ = left_pad([row[len(row) - n:] for row, n in zip(given, lengths)],
+                         bucket_length(given.shape[1], min_bucket), pad_id)
+  if mesh is None:
+    return _run(config, params, tokens, lengths, rng, settings, max_new_tokens)
+  with jax.set_mesh(mesh):
+    tokens = jax.device_put(tokens, sharding.batch_sharding(mesh, tokens.shape))
+    lengths = jax.device_put(lengths, sharding.batch_sharding(mesh, lengths.shape))
+    return _run(config, params, tokens, lengths, rng, settings, max_new_tokens)
+
+
+@functools.partial(jax.jit, static_argnames=("config", "batch", "length"))
+def _new_cache(config: LlamaConfig, batch: int, length: int) -> llama.KVCache:
+  # Under `jax.set_mesh` the constraint lays the buffers out by the rules table.
+  cache = llama.init_cache(config, batch, length)
+  return llama.KVCache(*(sharding.constrain(c, sharding.KV_CACHE_AXES) for c in cache))
+
+
+def _run(config, params, tokens, lengths, rng, settings, max_new_tokens) -> SampleOutput:
+  cache = _new_cache(config, tokens.shape[0], tokens.shape[1] + max_new_tokens)
+  cache, state = prefill(config, params, cache, tokens, lengths, rng, settings, max_new_tokens)
+  _, state = decode(config, params, cache, state, settings)
+  return SampleOutput(state.tokens, state.lengths, state.logprobs, state.done)

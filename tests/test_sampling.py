@@ -1,0 +1,127 @@
+"""The KV-cache sampler against teacher-forced forward passes."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from rlef_jax import sampling
+from rlef_jax.models import configs, llama
+
+CFG = configs.get("tiny", vocab_size=512, num_layers=2)
+PROMPTS = [[5, 17, 200, 3, 9], [44, 45], [7] * 11, [300, 301, 302]]
+NEW = 12
+# ~15% of the vocabulary stops a row, so rows end at different steps.
+STOPS = tuple(range(0, 512, 7))
+
+
+@pytest.fixture(scope="module")
+def params():
+  p = llama.init_params(CFG, jax.random.key(0))
+  # Larger weights than the 0.02 init give peaked, varied next-token
+  # distributions, so top-p/top-k and greedy choices are non-trivial.
+  return jax.tree.map(lambda x: x * 4 if x.ndim > 1 else x, p)
+
+
+def _teacher_forced_logprobs(params, prompts, out):
+  """Log-probs of the sampled tokens from one causal forward over prompt + completion."""
+  p = sampling.bucket_length(max(map(len, prompts)))
+  tokens, lengths = sampling.left_pad(prompts, p)
+  seq = np.concatenate([tokens, np.asarray(out.tokens)], axis=1)
+  n = out.tokens.shape[1]
+  mask = np.concatenate([np.arange(p)[None] >= (p - lengths)[:, None],
+                         np.arange(n)[None] < np.asarray(out.lengths)[:, None]], axis=1)
+  logits = jax.jit(llama.forward, static_argnums=0)(CFG, params, seq, attention_mask=mask)
+  logp = jax.nn.log_softmax(logits[:, p - 1:-1], axis=-1)
+  return np.take_along_axis(np.asarray(logp), np.asarray(out.tokens)[..., None], -1)[..., 0]
+
+
+def test_recorded_logprobs_equal_teacher_forced_forward(params):
+  out = sampling.generate(CFG, params, PROMPTS, jax.random.key(1), NEW, temperature=0.7,
+                          top_p=0.9, top_k=50, stop_tokens=STOPS)
+  lengths, tokens, logprobs = map(np.asarray, (out.lengths, out.tokens, out.logprobs))
+  assert logprobs.dtype == np.float32
+  valid = np.arange(NEW)[None] < lengths[:, None]
+  assert 0 < valid.sum() < valid.size  # some rows stopped early, some tokens recorded
+  want = _teacher_forced_logprobs(params, PROMPTS, out)
+  np.testing.assert_allclose(np.where(valid, logprobs, 0), np.where(valid, want, 0), atol=1e-4)
+  for row in range(len(PROMPTS)):
+    n = lengths[row]
+    is_stop = np.isin(tokens[row, :n], STOPS)
+    # A row ends at its first stop token (or the budget) and is padded after.
+    assert not is_stop[:-1].any()
+    assert bool(out.stopped[row]) == bool(is_stop[-1]) and (n == NEW or is_stop[-1])
+    assert (tokens[row, n:] == 0).all() and (logprobs[row, n:] == 0).all()
+
+
+def test_greedy_equals_stepwise_argmax_of_full_forward(params):
+  out = sampling.generate(CFG, params, PROMPTS, jax.random.key(0), NEW, temperature=0.0)
+  fwd = jax.jit(llama.forward, static_argnums=0)
+  for row, prompt in enumerate(PROMPTS):
+    # One fixed-length buffer; causality makes later slots irrelevant.
+    buf = np.zeros((1, len(prompt) + NEW), np.int32)
+    buf[0, :len(prompt)] = prompt
+    for i in range(NEW):
+      logits = fwd(CFG, params, buf)[0, len(prompt) + i - 1]
+      buf[0, len(prompt) + i] = int(jnp.argmax(logits))
+    np.testing.assert_array_equal(np.asarray(out.tokens[row]), buf[0, len(prompt):])
+    assert int(out.lengths[row]) == NEW
+
+
+def test_prompt_alone_equals_prompt_in_padded_batch(params):
+  kw = dict(max_new_tokens=NEW, temperature=1.0, top_p=0.95, stop_tokens=STOPS)
+  alone = sampling.generate(CFG, params, PROMPTS[1:2], jax.random.key(3), **kw)
+  # A 20-token neighbour moves the batch to a 32-slot bucket: more padding.
+  batch = sampling.generate(CFG, params, [PROMPTS[1], list(range(1, 21)), PROMPTS[0]],
+                            jax.random.key(3), **kw)
+  n = int(alone.lengths[0])
+  assert int(batch.lengths[0]) == n
+  np.testing.assert_array_equal(np.asarray(batch.tokens[0]), np.asarray(alone.tokens[0]))
+  np.testing.assert_allclose(batch.logprobs[0], alone.logprobs[0], atol=1e-5)
+
+
+def test_prompt_lengths_share_a_compiled_program(params):
+  sampling.generate(CFG, params, [[1, 2, 3]] * 2, jax.random.key(0), 4, temperature=0.0)
+  compiled = (sampling.prefill._cache_size(), sampling.decode._cache_size())
+  sampling.generate(CFG, params, [[1] * 9, [2] * 16], jax.random.key(0), 4, temperature=0.0)
+  assert (sampling.prefill._cache_size(), sampling.decode._cache_size()) == compiled
+  assert [sampling.bucket_length(n) for n in (1, 16, 17, 100)] == [16, 16, 32, 128]
+
+
+def test_padded_array_input_matches_lists(params):
+  tokens, lengths = sampling.left_pad(PROMPTS, 11)
+  a = sampling.generate(CFG, params, tokens, jax.random.key(0), 4, temperature=0.0,
+                        prompt_lengths=lengths)
+  b = sampling.generate(CFG, params, PROMPTS, jax.random.key(0), 4, temperature=0.0)
+  np.testing.assert_array_equal(a.tokens, b.tokens)
+
+
+def test_all_rows_stop_immediately():
+  p = llama.init_params(CFG, jax.random.key(0))
+  out = sampling.generate(CFG, p, PROMPTS, jax.random.key(0), 8, stop_tokens=range(512))
+  np.testing.assert_array_equal(out.lengths, 1)
+  assert bool(out.stopped.all()) and (np.asarray(out.tokens)[:, 1:] == 0).all()
+
+
+def test_filter_logits_top_k_and_top_p():
+  logits = jnp.log(jnp.array([[0.5, 0.3, 0.15, 0.05]]))
+  keep = lambda f: np.asarray(f > jnp.finfo(jnp.float32).min / 2)[0].tolist()
+  assert keep(sampling.filter_logits(logits, 1.0, 1.0, 2)) == [True, True, False, False]
+  # The nucleus is the smallest prefix holding >= top_p of the mass.
+  assert keep(sampling.filter_logits(logits, 1.0, 0.5, 0)) == [True, False, False, False]
+  assert keep(sampling.filter_logits(logits, 1.0, 0.8, 0)) == [True, True, False, False]
+  assert keep(sampling.filter_logits(logits, 1.0, 0.81, 0)) == [True, True, True, False]
+  np.testing.assert_allclose(sampling.filter_logits(logits, 2.0, 1.0, 0), logits / 2)
+
+
+def test_sampling_frequencies_follow_filtered_distribution():
+  probs = np.array([0.4, 0.3, 0.2, 0.1])
+  logits = jnp.log(jnp.tile(jnp.asarray(probs, jnp.float32), (20000, 1)))
+  settings = sampling.SamplingParams(temperature=1.0, top_k=3)
+  tokens, logp = jax.jit(sampling._sample, static_argnums=2)(logits, jax.random.key(0), settings)
+  freq = np.bincount(np.asarray(tokens), minlength=4) / 20000
+  want = np.array([0.4, 0.3, 0.2, 0.0]) / 0.9
+  # 20000 draws: binomial standard error <= 0.0036; 5 sigma.
+  np.testing.assert_allclose(freq, want, atol=0.018)
+  # Recorded log-probs are the unfiltered model's.
+  np.testing.assert_allclose(logp, np.log(probs)[np.asarray(tokens)], rtol=1e-5)
