@@ -35,7 +35,6 @@ import resource
 import select
 import shutil
 import signal
-import socket
 import sys
 import time
 import traceback
@@ -181,12 +180,25 @@ def _run_user_code(sources: list[tuple[str, str]]) -> None:
     except BaseException:  # pylint: disable=broad-except
       pass
     code = 1
+  _finalize()
+  os._exit(code & 0xFF)
+
+
+def _finalize() -> None:
+  """What a normal interpreter exit does: join threads, atexit, flush."""
+  try:
+    threading = sys.modules.get("threading")
+    if threading is not None:
+      threading._shutdown()  # pylint: disable=protected-access
+    import atexit  # pylint: disable=g-import-not-at-top
+    atexit._run_exitfuncs()  # pylint: disable=protected-access
+  except BaseException:  # pylint: disable=broad-except
+    pass
   for stream in (sys.stdout, sys.stderr):
     try:
       stream.flush()
     except BaseException:  # pylint: disable=broad-except
       pass  # Output lost to a closed stdout is the program's own doing.
-  os._exit(code & 0xFF)
 
 
 def _in_tests(exc: BaseException) -> bool:

@@ -105,12 +105,14 @@ class Judge:
     self._check(request)
     results: list[TestResult] = []
     faults: list[str] = []
+    used: list[str] = []
     submission_end = time.monotonic() + sum(self._test_budget(request, t)
                                             for t in request.tests) + request.time_limit_s + GRACE_S
     while len(results) < len(request.tests):
       box = None
       try:
         box = self._pool.get()
+        used.append(box.name)
         done = self._run_in(box, request, results, submission_end)
         box.finish()
         if done:
@@ -120,12 +122,13 @@ class Judge:
         if len(faults) > self.retries:
           return JudgeResult(Verdict.INFRA_ERROR, sum(t.verdict is Verdict.ACCEPTED for t in results),
                              len(request.tests), results, infra_attempts=len(faults),
-                             infra_detail=" | ".join(faults))
+                             infra_detail=" | ".join(faults), sandbox_ids=tuple(used))
       finally:
         if box is not None:
           box.destroy()
     return JudgeResult.from_tests(results, len(request.tests), infra_attempts=len(faults),
-                                  infra_detail=" | ".join(faults) or None)
+                                  infra_detail=" | ".join(faults) or None,
+                                  sandbox_ids=tuple(used))
 
   def run_batch(self, requests: Sequence[JudgeRequest]) -> list[JudgeResult]:
     """Judges many submissions concurrently; results in request order."""

@@ -144,6 +144,7 @@ class JudgeResult:
     tests: the tests that ran, in order.
     infra_attempts: sandboxes that failed before this result (retries).
     infra_detail: what went wrong with the infrastructure, if anything did.
+    sandbox_ids: the sandboxes (runsc container ids) that ran it, in order.
   """
 
   verdict: Verdict
@@ -152,6 +153,7 @@ class JudgeResult:
   tests: list[TestResult]
   infra_attempts: int = 0
   infra_detail: str | None = None
+  sandbox_ids: tuple[str, ...] = ()
 
   @property
   def accepted(self) -> bool:
@@ -161,7 +163,8 @@ class JudgeResult:
     """The JSON-ready dict the CLI prints (DESIGN.md), plus extra keys."""
     return {"verdict": self.verdict.value, "passed": self.passed, "total": self.total,
             "tests": [t.to_json() for t in self.tests],
-            "infra_attempts": self.infra_attempts, "infra_detail": self.infra_detail}
+            "infra_attempts": self.infra_attempts, "infra_detail": self.infra_detail,
+            "sandbox_ids": list(self.sandbox_ids)}
 
   @classmethod
   def from_tests(cls, tests: list[TestResult], total: int, **kwargs) -> "JudgeResult":
@@ -172,9 +175,6 @@ class JudgeResult:
     passed = sum(t.verdict is Verdict.ACCEPTED for t in tests)
     return cls(verdict, passed, total, tests, **kwargs)
 
-  @classmethod
-  def infra_error(cls, total: int, attempts: int, detail: str) -> "JudgeResult":
-    return cls(Verdict.INFRA_ERROR, 0, total, [], infra_attempts=attempts, infra_detail=detail)
 
 
 def _number(value: Any, what: str) -> float:

@@ -1,0 +1,114 @@
+"""Hostile programs through the gVisor judge: right verdict, nothing escapes.
+
+Each file in tests/hostile/ (`*.py.txt`: data, not modules) declares its
+expected verdict in a header (`# expect: ...`, optional `# input:` / `# output:` Python expressions, `#
+time_limit:`, `# memory_mb:`, `# tests:`). After each program: its sandbox is
+gone from `runsc list` and from the host's process table, no host secret was
+visible, the host canary file is intact, and a known-good submission is
+still accepted. At the end, closing the judge leaves no container, process,
+mount or temp dir.
+"""
+
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+
+import pytest
+
+import sandbox_runner as sr
+
+HOSTILE = sorted((pathlib.Path(__file__).parent / "hostile").glob("*.py.txt"))
+SECRET = "rlef-host-secret-5b1c0a"
+pytestmark = [
+    pytest.mark.gvisor,
+    pytest.mark.skipif(shutil.which("runsc") is None, reason="gVisor runsc is not installed"),
+    pytest.mark.skipif(os.geteuid() != 0, reason="runsc run needs root here"),
+]
+
+
+def _header(path: pathlib.Path) -> dict[str, str]:
+  text = path.read_bytes().decode("utf-8", "surrogateescape")
+  return dict(re.findall(r"^# (\w+): (.*)$", text, re.M))
+
+
+def _request(path: pathlib.Path) -> sr.JudgeRequest:
+  meta = _header(path)
+  test = sr.TestCase(eval(meta.get("input", '""')), eval(meta.get("output", '"ok"')))  # pylint: disable=eval-used
+  return sr.JudgeRequest(path.read_bytes().decode("utf-8"), [test] * int(meta.get("tests", 1)),
+                         time_limit_s=float(meta.get("time_limit", 2)),
+                         memory_mb=int(meta.get("memory_mb", 256)))
+
+
+def _processes() -> dict[int, tuple[int, str]]:
+  """pid -> (ppid, cmdline) of every host process."""
+  procs = {}
+  for entry in os.listdir("/proc"):
+    if not entry.isdigit():
+      continue
+    try:
+      cmdline = pathlib.Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ")
+      ppid = int(pathlib.Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+      continue
+    procs[int(entry)] = (ppid, cmdline.decode("utf-8", "replace"))
+  return procs
+
+
+def _descendants(root_pid: int) -> list[str]:
+  procs = _processes()
+  found, frontier = [], {root_pid}
+  while frontier:
+    children = {p for p, (ppid, _) in procs.items() if ppid in frontier}
+    found += [procs[p][1] for p in children]
+    frontier = children
+  return found
+
+
+def _mounts() -> str:
+  return pathlib.Path("/proc/self/mounts").read_text()
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory):
+  canary = tmp_path_factory.mktemp("canary") / "canary.txt"
+  canary.write_text(SECRET)
+  os.environ["RLEF_TEST_SECRET"] = SECRET
+  mounts_before = _mounts()
+  judge = sr.Judge(max_workers=1, pool_size=2)
+  root, workdir = judge.runsc_root, os.path.dirname(judge.runsc_root)
+  yield judge, canary
+  judge.close()
+  del os.environ["RLEF_TEST_SECRET"]
+  assert not os.path.exists(workdir), "judge temp dir left behind"
+  assert _descendants(os.getpid()) == [], "processes left behind"
+  assert _mounts() == mounts_before, "mounts changed"
+  listed = subprocess.run(["runsc", f"--root={root}", "list", "-quiet"],
+                          capture_output=True, text=True, check=False).stdout.split()
+  assert listed == [], f"containers left behind: {listed}"
+
+
+def test_there_are_enough_hostile_programs():
+  assert len(HOSTILE) >= 30
+
+
+@pytest.mark.parametrize("path", HOSTILE, ids=[p.name[:-len(".py.txt")] for p in HOSTILE])
+def test_hostile(host, path):
+  judge, canary = host
+  expect = _header(path)["expect"]
+  result = judge.run(_request(path))
+  assert result.verdict.value == expect, (result.tests[:1], result.infra_detail)
+  assert result.infra_attempts == 0
+  # The sandboxes it ran in are gone, on runsc's books and in the host's.
+  listed = judge.leftover_containers()
+  commands = [cmd for _, cmd in _processes().values()]
+  for name in result.sandbox_ids:
+    assert name not in listed
+    assert not any(name in cmd for cmd in commands), f"{name} still has host processes"
+  for test in result.tests:
+    assert SECRET not in test.stdout + test.stderr
+  assert canary.read_text() == SECRET
+  good = judge.run(sr.JudgeRequest("print(sum(map(int, input().split())))",
+                                   [sr.TestCase("2 3\n", "5\n")] * 2))
+  assert good.verdict is sr.Verdict.ACCEPTED, good
