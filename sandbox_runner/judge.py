@@ -97,6 +97,14 @@ class Judge:
     """The runsc `--root` state directory of this judge (gvisor backend)."""
     return getattr(self._launcher, "root", None)
 
+  def readback(self) -> dict:
+    """What a freshly booted sandbox reported about its own confinement."""
+    box = self._launcher.start()
+    try:
+      return dict(box.ready)
+    finally:
+      box.finish()
+
   def leftover_containers(self) -> list[str]:
     return self._launcher.leftovers()
 

@@ -56,6 +56,7 @@ class Sandbox:
     self.proc, self.name = proc, name
     self._kill, self._cleanup, self._stderr_path = kill, cleanup, stderr_path
     self._buffer = bytearray()
+    self.ready: dict[str, Any] = {}
     self._lock = threading.Lock()
     self._destroyed = False
     os.set_blocking(proc.stdout.fileno(), False)
@@ -199,7 +200,14 @@ class GVisorLauncher:
       except OSError as e:
         raise InfraFault(f"cannot start {self.runsc}: {e}") from e
     box = Sandbox(proc, name, stderr_path, kill=self._kill)
-    ready = box.read_frame(time.monotonic() + BOOT_TIMEOUT_S).get("ready", {})
+    try:
+      ready = box.read_frame(time.monotonic() + BOOT_TIMEOUT_S).get("ready", {})
+    except HostTimeout as e:
+      raise InfraFault(f"{name}: sandbox did not boot: {e}") from e
+    except InfraFault:
+      box.destroy()
+      raise
+    box.ready = ready
     problems = oci.check_readback(ready, self.limits)
     if problems:
       box.destroy()
@@ -263,7 +271,11 @@ class ProcessLauncher:
         raise InfraFault(f"cannot start {self.interpreter}: {e}") from e
     box = Sandbox(proc, name, stderr_path,
                   cleanup=lambda: shutil.rmtree(scratch, ignore_errors=True))
-    box.read_frame(time.monotonic() + BOOT_TIMEOUT_S)
+    try:
+      box.ready = box.read_frame(time.monotonic() + BOOT_TIMEOUT_S).get("ready", {})
+    except (InfraFault, HostTimeout) as e:
+      box.destroy()
+      raise InfraFault(f"{name}: harness did not start: {e}") from e
     return box
 
   def leftovers(self) -> list[str]:
