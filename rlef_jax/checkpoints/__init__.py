@@ -1,1 +1,20 @@
-"""Weight import (HF safetensors, Meta consolidated .pth) and orbax state I/O."""
+"""Weight import: Hugging Face safetensors folders and Meta consolidated .pth.
+
+Both loaders return `(config, params)` with params in the layout of
+`rlef_jax.models.llama` (pure dict, layers stacked), streamed tensor by tensor
+onto the default device or a mesh, and raise `CheckpointError` naming the
+file and tensor when a folder does not match its config.
+
+Example:
+
+    from rlef_jax import checkpoints
+    config, params = checkpoints.load_hf_llama("/ckpt/Llama-3.1-8B-Instruct")
+    config, params = checkpoints.load_meta_llama("/ckpt/Meta-Llama-3.1-8B-Instruct",
+                                                 mesh=sharding.make_mesh())
+"""
+
+from rlef_jax.checkpoints.common import CheckpointError
+from rlef_jax.checkpoints.hf import load_hf_llama, save_hf_llama
+from rlef_jax.checkpoints.meta import load_meta_llama
+
+__all__ = ["CheckpointError", "load_hf_llama", "load_meta_llama", "save_hf_llama"]
