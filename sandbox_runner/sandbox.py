@@ -228,8 +228,11 @@ class GVisorLauncher:
     """Containers still known under this judge's runsc root."""
     if not os.path.isdir(self.root):
       return []
-    out = subprocess.run([self.runsc, f"--root={self.root}", "list", "-quiet"],
-                         capture_output=True, text=True, timeout=20, check=False)
+    try:
+      out = subprocess.run([self.runsc, f"--root={self.root}", "list", "-quiet"],
+                           capture_output=True, text=True, timeout=20, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+      return []  # No runsc, no containers of ours.
     return out.stdout.split()
 
   def cleanup(self) -> None:

@@ -1,0 +1,153 @@
+"""The Judge's API through gVisor: styles, stopping, limits, batching, CLI."""
+
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import sandbox_runner as sr
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+pytestmark = [
+    pytest.mark.gvisor,
+    pytest.mark.skipif(shutil.which("runsc") is None, reason="gVisor runsc is not installed"),
+    pytest.mark.skipif(os.geteuid() != 0, reason="runsc run needs root here"),
+]
+DOUBLE = "print(2 * int(input()))"
+
+
+@pytest.fixture(scope="module")
+def judge():
+  with sr.Judge(max_workers=2, pool_size=3) as j:
+    yield j
+  assert not os.path.exists(j.runsc_root)
+
+
+def _tests(*pairs):
+  return [sr.TestCase(a, b) for a, b in pairs]
+
+
+def test_stop_on_first_failure_or_run_all(judge):
+  tests = _tests(("1", "2"), ("2", "5"), ("3", "6"))
+  stop = judge.run(sr.JudgeRequest(DOUBLE, tests, stop_on_first_failure=True))
+  assert [t.verdict for t in stop.tests] == [sr.Verdict.ACCEPTED, sr.Verdict.WRONG_ANSWER]
+  assert (stop.verdict, stop.passed, stop.total) == (sr.Verdict.WRONG_ANSWER, 1, 3)
+  full = judge.run(sr.JudgeRequest(DOUBLE, tests))
+  assert [t.verdict.value for t in full.tests] == ["accepted", "wrong_answer", "accepted"]
+  assert [t.stdout for t in full.tests] == ["2\n", "4\n", "6\n"]
+  assert (full.passed, full.total) == (2, 3)
+
+
+def test_syntax_error_for_every_test(judge):
+  tests = _tests(("1", "2"), ("2", "4"))
+  result = judge.run(sr.JudgeRequest("print(2 *", tests))
+  assert [t.verdict for t in result.tests] == [sr.Verdict.SYNTAX_ERROR] * 2
+  assert 'File "solution.py", line 1' in result.tests[0].traceback
+  stop = judge.run(sr.JudgeRequest("print(2 *", tests, stop_on_first_failure=True))
+  assert len(stop.tests) == 1 and stop.total == 2
+
+
+def test_traceback_is_trimmed_to_the_users_code(judge):
+  program = "def f(x):\n  return 1 // x\n\nprint(f(int(input())))\n"
+  result = judge.run(sr.JudgeRequest(program, _tests(("0", "1"))))
+  tb = result.tests[0].traceback
+  assert result.verdict is sr.Verdict.RUNTIME_ERROR
+  assert tb.startswith("Traceback (most recent call last):\n  File \"solution.py\", line 4")
+  assert "return 1 // x" in tb and tb.rstrip().endswith("ZeroDivisionError: integer division or modulo by zero")
+  assert "harness" not in tb and "judge" not in tb
+
+
+HUMANEVAL_PROGRAM = "def add(a, b):\n  return a + b\n"
+HUMANEVAL_CHECK = ("def check(candidate):\n  assert candidate(2, 3) == 5\n"
+                   "  assert candidate(-1, 1) == 0\n\ncheck(add)\n")
+
+
+@pytest.mark.parametrize("program, verdict", [
+    (HUMANEVAL_PROGRAM, "accepted"),
+    ("def add(a, b):\n  return a - b\n", "wrong_answer"),
+    ("def add(a, b):\n  return a + c\n", "runtime_error"),
+    # Leaving before the appended tests run is not passing them.
+    ("import sys\ndef add(a, b):\n  return 0\nsys.exit(0)\n", "runtime_error"),
+    ("import os\ndef add(a, b):\n  return 0\nos._exit(0)\n", "runtime_error"),
+    ("def add(a, b)\n  return a + b\n", "syntax_error"),
+])
+def test_assert_style(judge, program, verdict):
+  result = judge.run(sr.JudgeRequest(program, [sr.TestCase(HUMANEVAL_CHECK, "")], style="assert"))
+  assert result.verdict.value == verdict, result.tests
+
+
+def test_problem_limits_override_defaults(judge):
+  row = json.loads((ROOT / "sandbox_runner/examples/a_plus_b.json").read_text())
+  slow = "import time\ntime.sleep(1.5)\na, b = map(int, input().split())\nprint(a + b)\n"
+  assert judge.run(sr.request_for_problem(row, slow)).verdict is sr.Verdict.TIME_LIMIT
+  row["time_limit"] = None
+  assert judge.run(sr.request_for_problem(row, slow)).verdict is sr.Verdict.ACCEPTED
+  hungry = "x = bytearray(100 << 20)\na, b = map(int, input().split())\nprint(a + b)\n"
+  row["memory_limit_bytes"] = 64 << 20
+  assert judge.run(sr.request_for_problem(row, hungry)).verdict is sr.Verdict.MEMORY_LIMIT
+  row["memory_limit_bytes"] = 0
+  assert judge.run(sr.request_for_problem(row, hungry)).verdict is sr.Verdict.ACCEPTED
+
+
+def test_run_batch_keeps_order(judge):
+  programs = [DOUBLE, "print(0)", "raise SystemExit(1)", "print(", DOUBLE, "import time\nwhile 1: pass"]
+  want = ["accepted", "wrong_answer", "runtime_error", "syntax_error", "accepted", "time_limit"]
+  requests = [sr.JudgeRequest(p, _tests(("4", "8"), ("5", "10")), time_limit_s=1.0)
+              for p in programs]
+  assert [r.verdict.value for r in judge.run_batch(requests)] == want
+
+
+def test_memory_above_the_ceiling_is_bad_input(judge):
+  with pytest.raises(sr.BadInput, match="ceiling"):
+    judge.run(sr.JudgeRequest(DOUBLE, _tests(("1", "2")), memory_mb=8192))
+
+
+def test_process_backend_warns_every_time(capfd):
+  for _ in range(2):
+    with sr.Judge(backend="process", max_workers=1, pool_size=1) as j:
+      result = j.run(sr.JudgeRequest(DOUBLE, _tests(("4", "8"), ("1", "3"))))
+    assert [t.verdict.value for t in result.tests] == ["accepted", "wrong_answer"]
+    assert "NO isolation" in capfd.readouterr().err
+
+
+def _cli(*args, stdin=None):
+  return subprocess.run([sys.executable, "-m", "sandbox_runner", *args], cwd=ROOT,
+                        capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_cli_judge_prints_the_contract_json(tmp_path):
+  program = tmp_path / "s.py"
+  program.write_text("a, b = map(int, input().split())\nprint(a + b)\n")
+  out = _cli("judge", "--problem", "sandbox_runner/examples/a_plus_b.json",
+             "--program", str(program), "--tests", "all")
+  assert out.returncode == 0, out.stderr
+  data = json.loads(out.stdout)
+  assert (data["verdict"], data["passed"], data["total"]) == ("accepted", 6, 6)
+  assert set(data["tests"][0]) >= {"verdict", "time_s", "stdout", "stderr"}
+
+
+@pytest.mark.parametrize("problem, program, message", [
+    ("{not json", b"print(1)", "is not valid JSON"),
+    ('{"name": "x", "public_tests": {"input": [], "output": []}}', b"print(1)", "has no public tests"),
+    ('{"name": "x"}', b"print(1)", "has no public tests"),
+    ('{"public_tests": {"input": ["1"], "output": ["1"]}}', b"print('\xff')", "is not UTF-8"),
+    ('{"public_tests": {"input": ["1"], "output": ["1"]}}', b"", "program is empty"),
+    ('[1, 2]', b"print(1)", "must be a JSON object"),
+])
+def test_cli_bad_input_is_one_clear_line(tmp_path, problem, program, message):
+  (tmp_path / "p.json").write_text(problem)
+  (tmp_path / "s.py").write_bytes(program)
+  out = _cli("judge", "--problem", str(tmp_path / "p.json"), "--program", str(tmp_path / "s.py"))
+  assert out.returncode == 2
+  assert message in out.stderr and "Traceback" not in out.stderr
+  assert out.stdout == ""
+
+
+def test_cli_demo_gets_every_expected_verdict():
+  out = _cli("demo")
+  assert out.returncode == 0, out.stdout + out.stderr
+  assert "0 mismatches" in out.stdout
