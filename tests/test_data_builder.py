@@ -302,3 +302,21 @@ def test_example_layout_round_trip():
   assert schema.to_example(untimed)["time_limit"]["seconds"] == schema.NO_TIME_LIMIT
   for row in TRAIN:
     assert schema.to_row(schema.to_example(row)) == row
+
+
+def test_cli_prepares_and_prints_report(tmp_path, capsys):
+  from rlef_jax.data import __main__ as cli  # pylint: disable=g-import-not-at-top
+
+  cli.main([f"--manual_dir={_write_hf(tmp_path / 'manual')}",
+            f"--data_dir={tmp_path / 'tfds'}"])
+  report = json.loads(capsys.readouterr().out.splitlines()[-1])
+  assert report["splits"]["train"]["examples"] == 3
+  assert report["splits"]["test"]["rows_read"] == 2
+
+
+def test_split_left_empty_is_an_error(tmp_path):
+  manual = tmp_path / "manual"
+  for split, rows in (("train", TRAIN[1:2]), ("valid", VALID), ("test", TEST)):
+    schema.write_parquet(manual / "data" / f"{split}-0.parquet", rows)
+  with pytest.raises(ValueError, match="train: 0 problems kept of 1 rows; 1 dropped"):
+    _prepare(tmp_path, manual)

@@ -120,6 +120,18 @@ def test_iter_problems_code_contests_gives_rows(registered):
   assert sorted(rows, key=lambda r: r["name"]) == CODE_CONTESTS["valid"]
 
 
+def test_package_bundled_problems():
+  for split, task in (("train", "rlef_bundled_train"), ("test", "rlef_bundled_test")):
+    try:
+      rows = data.bundled_problems(split)
+    except FileNotFoundError:
+      pytest.skip("rlef_jax/data/bundled/*.jsonl not generated yet")
+    assert rows and all(schema.has_tests(r) for r in rows), split
+    assert len({r["name"] for r in rows}) == len(rows)
+    names = sorted(r["name"] for r in data.iter_problems(task, seed=0))
+    assert names == sorted(r["name"] for r in rows)
+
+
 def test_iter_problems_errors():
   with pytest.raises(ValueError, match="unknown task"):
     data.iter_problems("mbpp")

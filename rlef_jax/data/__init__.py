@@ -16,75 +16,15 @@ Example:
 
 from __future__ import annotations
 
-import importlib.resources
 import pathlib
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator
 
-import numpy as np
-
-from rlef_jax.data import code_contests
+from rlef_jax.data import code_contests  # registers the TFDS builder
 from rlef_jax.data import humaneval
-from rlef_jax.data import schema
+from rlef_jax.data import problems
 
-# Task name -> its one split. The names are the seqio task names.
-TASK_SPLITS = {
-    "code_contests_train": "train",
-    "code_contests_valid": "valid",
-    "code_contests_test": "test",
-    "rlef_bundled_train": "train",
-    "rlef_bundled_test": "test",
-    "humaneval": "test",
-}
-
-
-def bundled_problems(split: str,
-                     bundled_dir: str | pathlib.Path | None = None) -> list[dict[str, Any]]:
-  """The project's own problems of `split` ("train" or "test").
-
-  Args:
-    split: which file, `<bundled_dir>/<split>.jsonl`.
-    bundled_dir: default: `rlef_jax/data/bundled/` inside the package.
-  """
-  if bundled_dir is None:
-    resource = importlib.resources.files(__name__) / "bundled" / f"{split}.jsonl"
-    with importlib.resources.as_file(resource) as path:
-      if not path.is_file():
-        raise FileNotFoundError(f"no bundled problems for split {split!r}: "
-                                f"{path} is missing from the package")
-      return list(schema.read_jsonl(path))
-  return list(schema.read_jsonl(pathlib.Path(bundled_dir) / f"{split}.jsonl"))
-
-
-def process_shard() -> tuple[int, int]:
-  """(index, count) of this JAX process: the default shard of every reader."""
-  import jax  # pylint: disable=g-import-not-at-top
-
-  return jax.process_index(), jax.process_count()
-
-
-def shard_and_shuffle(rows: Sequence[dict[str, Any]], *, seed: int,
-                      shuffle: bool = True, shard_index: int = 0,
-                      num_shards: int = 1,
-                      num_epochs: int | None = 1) -> Iterator[dict[str, Any]]:
-  """Rows `shard_index::num_shards`, each epoch in a seeded order.
-
-  The shard holds the same problems as seqio's example-level sharding
-  (`Dataset.shard`); epoch `e` is ordered by the generator seeded `[seed, e]`.
-  `num_epochs=None` repeats forever.
-  """
-  if not 0 <= shard_index < num_shards:
-    raise ValueError(f"shard_index {shard_index} not in [0, {num_shards})")
-  return _epochs(list(rows[shard_index::num_shards]), seed, shuffle, num_epochs)
-
-
-def _epochs(shard, seed, shuffle, num_epochs):
-  epoch = 0
-  while (num_epochs is None or epoch < num_epochs) and shard:
-    order = (np.random.default_rng([seed, epoch]).permutation(len(shard))
-             if shuffle else range(len(shard)))
-    for i in order:
-      yield shard[i]
-    epoch += 1
+TASK_SPLITS = problems.TASK_SPLITS
+bundled_problems = problems.bundled_problems
 
 
 def iter_problems(task_name: str, split: str | None = None, *, seed: int = 0,
@@ -114,7 +54,7 @@ def iter_problems(task_name: str, split: str | None = None, *, seed: int = 0,
   if split not in (None, own_split):
     raise ValueError(f"task {task_name!r} has only split {own_split!r}, not {split!r}")
   if shard_index is None or num_shards is None:
-    shard_index, num_shards = process_shard()
+    shard_index, num_shards = problems.process_shard()
   if task_name.startswith("code_contests_"):
     from rlef_jax.data import tasks  # pylint: disable=g-import-not-at-top
 
@@ -122,7 +62,7 @@ def iter_problems(task_name: str, split: str | None = None, *, seed: int = 0,
                            shard_index=shard_index, num_shards=num_shards,
                            num_epochs=num_epochs)
   rows = (humaneval.problems() if task_name == "humaneval"
-          else bundled_problems(own_split, bundled_dir))
-  return shard_and_shuffle(rows, seed=seed, shuffle=shuffle,
+          else problems.bundled_problems(own_split, bundled_dir))
+  return problems.shard_and_shuffle(rows, seed=seed, shuffle=shuffle,
                            shard_index=shard_index, num_shards=num_shards,
                            num_epochs=num_epochs)

@@ -17,12 +17,11 @@ Example:
         download_config=tfds.download.DownloadConfig(manual_dir=M))
     code_contests.preparation_report(D)["splits"]["train"]["dropped_without_tests"]
 
-or from the shell: `python -m rlef_jax.data.code_contests --manual_dir=M --data_dir=D`.
+or from the shell: `python -m rlef_jax.data --manual_dir=M --data_dir=D`.
 """
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import json
 import pathlib
@@ -64,7 +63,7 @@ Put CodeContests into manual_dir in ONE of these two layouts.
 Every split needs at least one file. Then prepare with
   tfds.builder("code_contests", data_dir=D).download_and_prepare(
       download_config=tfds.download.DownloadConfig(manual_dir=<manual_dir>))
-or  python -m rlef_jax.data.code_contests --manual_dir=<manual_dir> --data_dir=D
+or  python -m rlef_jax.data --manual_dir=<manual_dir> --data_dir=D
 """
 
 # Proto enum numbers -> Hugging Face ClassLabel ids; they differ where the
@@ -240,10 +239,7 @@ def find_files(manual_dir: str | pathlib.Path) -> tuple[str, dict[str, list[path
   return layout, files
 
 
-# Under `python -m`, the package import has registered this module's class
-# already; registering the `__main__` copy too would be a name collision.
-class CodeContests(tfds.core.GeneratorBasedBuilder,
-                   skip_registration=__name__ == "__main__"):
+class CodeContests(tfds.core.GeneratorBasedBuilder):
   """DeepMind CodeContests, every field of the Hugging Face row."""
 
   VERSION = tfds.core.Version("1.0.0")
@@ -315,10 +311,13 @@ class CodeContests(tfds.core.GeneratorBasedBuilder,
           stats["without_tests_kept"] += 1
         stats["examples"] += 1
         yield f"{path.name}:{index}", schema.to_example(row)
-    logging.info("code_contests %s: %d problems kept of %d rows; %d dropped "
-                 "without public or private tests, %d bad rows skipped",
-                 split, stats["examples"], stats["rows_read"],
-                 stats["dropped_without_tests"], stats["bad_rows"])
+    summary = (f"code_contests {split}: {stats['examples']} problems kept of "
+               f"{stats['rows_read']} rows; {stats['dropped_without_tests']} "
+               "dropped without public or private tests, "
+               f"{stats['bad_rows']} bad rows skipped")
+    if not stats["examples"]:
+      raise ValueError(f"{summary}: nothing left to write")
+    logging.info(summary)
     self.info.metadata["splits"][split] = stats
 
 
@@ -335,22 +334,3 @@ def preparation_report(data_dir: str | None = None) -> dict[str, Any]:
     raise FileNotFoundError(f"code_contests is not prepared in {builder.data_dir}")
   return dict(builder.info.metadata)
 
-
-def main(argv: list[str] | None = None) -> None:
-  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-  parser.add_argument("--manual_dir", required=True)
-  parser.add_argument("--data_dir", default=None)
-  parser.add_argument("--on_bad_row", choices=ON_BAD_ROW, default="fail")
-  args = parser.parse_args(argv)
-  builder = tfds.builder("code_contests", data_dir=args.data_dir,
-                         on_bad_row=args.on_bad_row)
-  builder.download_and_prepare(
-      download_config=tfds.download.DownloadConfig(manual_dir=args.manual_dir))
-  report = preparation_report(args.data_dir)
-  for split in report["splits"].values():
-    split.pop("dropped_names")
-  print(json.dumps(report, indent=1))
-
-
-if __name__ == "__main__":
-  main()

@@ -34,12 +34,12 @@ import seqio
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from rlef_jax import data as data_lib
 from rlef_jax.data import code_contests
 from rlef_jax.data import humaneval
+from rlef_jax.data import problems
 from rlef_jax.data import schema
 
-TASK_SPLITS = data_lib.TASK_SPLITS
+TASK_SPLITS = problems.TASK_SPLITS
 TFDS_NAME = f"code_contests:{code_contests.CodeContests.VERSION}"
 # Only what seqio checks: the examples carry every field of the problem.
 OUTPUT_FEATURES = {
@@ -120,7 +120,7 @@ def register(data_dir: str | None = None,
       source = _rows_source(humaneval.problems, split)
     else:
       source = _rows_source(functools.partial(
-          data_lib.bundled_problems, split, bundled_dir), split)
+          problems.bundled_problems, split, bundled_dir), split)
     seqio.TaskRegistry.remove(name)
     seqio.TaskRegistry.add(name, source=source, output_features=OUTPUT_FEATURES,
                            shuffle_buffer_size=SHUFFLE_BUFFER_SIZE)
@@ -141,7 +141,7 @@ def get_dataset(task_name: str, split: str | None = None, *, seed: int = 0,
     num_epochs: passes; None repeats forever.
   """
   if shard_info is None:
-    index, count = data_lib.process_shard()
+    index, count = problems.process_shard()
     shard_info = seqio.ShardInfo(index=index, num_shards=count)
   task = seqio.get_mixture_or_task(task_name)
   return task.get_dataset(sequence_length=None,
