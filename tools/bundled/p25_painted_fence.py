@@ -99,5 +99,5 @@ def private_inputs(rng):
 
 
 def generated_inputs(rng):
-  return [_case(_random(rng, 10**4, 10**9, 10**5)), _case(_random(rng, 1000, 10**4, 30)),
+  return [_case(_random(rng, 3000, 10**9, 10**6)), _case(_random(rng, 1000, 10**4, 30)),
           _case(_random(rng, 50, 1000, 300))]

@@ -83,5 +83,5 @@ def private_inputs(rng):
 
 
 def generated_inputs(rng):
-  return [_case(_random(rng, 10**4, 10**9, 10**6)), _case(_random(rng, 2000, 5000, 40)),
+  return [_case(_random(rng, 3000, 10**9, 10**7)), _case(_random(rng, 2000, 5000, 40)),
           _case(_random(rng, 100, 300, 50))]

@@ -88,6 +88,6 @@ def private_inputs(rng):
 
 
 def generated_inputs(rng):
-  return [_case(10**6, [rng.randint(1, 1000) for _ in range(10**5)]),
+  return [_case(10**5, [rng.randint(1, 1000) for _ in range(10**4)]),
           _case(rng.randint(0, 10**12), [rng.randint(1, 10**9) for _ in range(5000)]),
           _case(100, [rng.randint(1, 60) for _ in range(500)])]

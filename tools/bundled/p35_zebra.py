@@ -52,9 +52,9 @@ def _bits(rng, n, p=0.5):
 
 
 def private_inputs(rng):
-  return ["0\n", "1\n", "10\n", "1010101\n", "0110\n", "110\n", "1" * 100000 + "\n",
+  return ["0\n", "1\n", "10\n", "1010101\n", "0110\n", "110\n", "1" * 20000 + "\n",
           _bits(rng, 20)]
 
 
 def generated_inputs(rng):
-  return [_bits(rng, 10**5), _bits(rng, 999, 0.9), _bits(rng, 50, 0.3)]
+  return [_bits(rng, 2 * 10**4), _bits(rng, 999, 0.9), _bits(rng, 50, 0.3)]

@@ -126,8 +126,8 @@ def _snake(n, m):
 
 def private_inputs(rng):
   return [_grid(["."]), _grid(["#"]), _grid(["#.#.#"]), _grid(["###", "#.#", "###"]),
-          _grid([".#.", "#.#", ".#."]), _snake(300, 300), _random(rng, 8, 8, 0.4)]
+          _grid([".#.", "#.#", ".#."]), _snake(120, 120), _random(rng, 8, 8, 0.4)]
 
 
 def generated_inputs(rng):
-  return [_random(rng, 300, 300, 0.45), _random(rng, 100, 200, 0.3), _random(rng, 20, 20, 0.6)]
+  return [_random(rng, 150, 150, 0.45), _random(rng, 100, 120, 0.3), _random(rng, 20, 20, 0.6)]

@@ -130,8 +130,8 @@ def _serpentine(n, m):
 
 def private_inputs(rng):
   return ["1 2\nSE\n", "2 2\nS#\n#E\n", "3 3\nS..\n.#.\n..E\n", "1 5\nE...S\n",
-          _serpentine(299, 300), _maze(rng, 10, 10, 0.3)]
+          _serpentine(101, 100), _maze(rng, 10, 10, 0.3)]
 
 
 def generated_inputs(rng):
-  return [_maze(rng, 300, 300, 0.3), _maze(rng, 200, 250, 0.4), _maze(rng, 30, 30, 0.25)]
+  return [_maze(rng, 150, 150, 0.3), _maze(rng, 100, 120, 0.4), _maze(rng, 30, 30, 0.25)]

@@ -141,4 +141,4 @@ def private_inputs(rng):
 
 
 def generated_inputs(rng):
-  return [_dag(rng, 10**4, 2 * 10**4), _dag(rng, 2000, 5000, cycle=True), _dag(rng, 50, 80)]
+  return [_dag(rng, 4000, 7000), _dag(rng, 2000, 5000, cycle=True), _dag(rng, 50, 80)]
