@@ -253,6 +253,13 @@ def test_wrong_layout_says_what(tmp_path):
     code_contests.find_files(manual)
 
 
+def test_unreadable_parquet_names_the_file(tmp_path):
+  manual = _write_hf(tmp_path / "manual")
+  (manual / "data" / "test-00000-of-00001-dddd.parquet").write_bytes(b"PAR1 junk")
+  with pytest.raises(ValueError, match="dddd.parquet: not a readable parquet"):
+    _prepare(tmp_path, manual)
+
+
 def test_unknown_on_bad_row_setting():
   with pytest.raises(ValueError, match="on_bad_row"):
     tfds.builder("code_contests", on_bad_row="ignore")

@@ -142,15 +142,18 @@ def test_iter_problems_errors():
 
 
 def test_unprepared_code_contests_says_how(tmp_path):
-  tasks.register(data_dir=str(tmp_path))  # registering needs no data
-  try:
+  # The tasks' own source, on an empty data_dir: building it reads nothing.
+  source = tasks.PreparedTfdsSource(tfds_name=tasks.TFDS_NAME,
+                                    tfds_data_dir=str(tmp_path), splits=["train"],
+                                    read_only=True)
+  task = seqio.Task("unprepared_code_contests", source,
+                    output_features=tasks.OUTPUT_FEATURES)
+  for shard_info in (None, seqio.ShardInfo(0, 2)):
     with pytest.raises(FileNotFoundError) as e:
-      tasks.get_dataset("code_contests_train")
+      task.get_dataset(sequence_length=None, split="train", shard_info=shard_info)
     message = str(e.value)
     assert f"not prepared in {tmp_path}" in message
     assert "<manual_dir>/data/train-*.parquet" in message
-  finally:
-    tasks.register()
 
 
 def test_python_iterators_need_no_tensorflow():

@@ -186,9 +186,13 @@ def from_deepmind_json(obj: Mapping[str, Any]) -> dict[str, Any]:
 
 def _parquet_rows(path: pathlib.Path) -> Iterator[tuple[int, Any]]:
   """(0-based row index, raw row) of a Hugging Face parquet file."""
+  import pyarrow as pa  # pylint: disable=g-import-not-at-top
   import pyarrow.parquet as pq  # pylint: disable=g-import-not-at-top
 
-  parquet = pq.ParquetFile(path)
+  try:
+    parquet = pq.ParquetFile(path)
+  except (pa.ArrowException, OSError) as e:
+    raise ValueError(f"{path}: not a readable parquet file: {e}") from e
   columns = [c for c in schema.FIELDS if c in parquet.schema_arrow.names]
   index = 0
   # Small batches: a train row can hold megabytes of tests and solutions.
@@ -210,7 +214,8 @@ def _jsonl_rows(path: pathlib.Path) -> Iterator[tuple[int, Any]]:
           yield lineno, e
 
 
-def find_files(manual_dir: str | pathlib.Path) -> tuple[str, dict[str, list[pathlib.Path]]]:
+def find_files(manual_dir: str | pathlib.Path,
+               ) -> tuple[str, dict[str, list[pathlib.Path]]]:
   """The layout of `manual_dir` ("huggingface" or "deepmind_json") and its files.
 
   Raises:
