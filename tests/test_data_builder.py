@@ -182,12 +182,14 @@ def test_from_deepmind_json_proto_numbers_and_durations():
       "name": "x", "source": 7, "difficulty": 29, "timeLimit": "1.25s",
       "memoryLimitBytes": "268435456", "cfContestId": 4,
       "publicTests": [{"input": "1\n"}],
+      "privateTests": {"input": ["2\n"], "output": ["3\n"]},  # dict of lists too
       "solutions": [{"solution": "pass"}, {"language": 3}]})
   # Proto AIZU = 7 and V = 29 are Hugging Face ids 6 and 28.
   assert (row["source"], row["difficulty"]) == (6, 28)
   assert row["time_limit"] == {"seconds": 1, "nanos": 250_000_000}
   assert row["memory_limit_bytes"] == 268435456
   assert row["public_tests"] == {"input": ["1\n"], "output": [""]}
+  assert row["private_tests"] == {"input": ["2\n"], "output": ["3\n"]}
   assert row["solutions"] == {"language": [0, 3], "solution": ["pass", ""]}
   assert code_contests.from_deepmind_json({"name": "y"})["time_limit"] is None
   for bad, field in (({"source": "TOPCODER"}, "source"),
