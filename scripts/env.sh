@@ -38,8 +38,13 @@ ensure_venv() {
   want="$(sha256sum "$ROOT/setup.py" | cut -d' ' -f1) $EXTRAS"
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     log "installing rlef_jax[$EXTRAS] into $VENV (a few minutes on a fresh machine)"
-    "$VENV/bin/python" -m pip install -q --upgrade pip
-    "$VENV/bin/python" -m pip install -q -e "$ROOT[$EXTRAS]"
+    local pip_log="$VENV/pip-install.log"
+    if ! { "$VENV/bin/python" -m pip install -q --upgrade pip &&
+           "$VENV/bin/python" -m pip install -q -e "$ROOT[$EXTRAS]"; } >"$pip_log" 2>&1; then
+      tail -n 30 "$pip_log" >&2
+      log "pip install failed; the whole log is $pip_log"
+      return 1
+    fi
     echo "$want" > "$stamp"
   fi
 }
