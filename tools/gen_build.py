@@ -78,36 +78,45 @@ def _data_target(dirname: str) -> str:
   return f"{dirname}/package_data"
 
 
-def _imports(path: pathlib.PurePosixPath) -> set[str]:
-  """Absolute dotted names a file imports (relative imports resolved)."""
+def _imports(path: pathlib.PurePosixPath) -> list[tuple[str, ...]]:
+  """What a file imports, as candidate dotted names, most specific first.
+
+  `import a.b` -> ("a.b", "a"); `from a import b` -> ("a.b", "a"): the first
+  candidate that is a project module is the dependency, so importing a
+  submodule from a package does not also depend on the package itself.
+  Relative imports are resolved against the file's package.
+  """
   tree = ast.parse((ROOT / path).read_text(encoding="utf-8"), filename=str(path))
   package = _module_name(path).split(".")
   if path.name != "__init__.py":
     package = package[:-1]
-  names = set()
+  found = []
   for node in ast.walk(tree):
     if isinstance(node, ast.Import):
-      names.update(alias.name for alias in node.names)
+      found.extend(_with_parents(alias.name) for alias in node.names)
     elif isinstance(node, ast.ImportFrom):
       if node.level:
         base = package[:len(package) - node.level + 1]
         prefix = ".".join(base + ([node.module] if node.module else []))
       else:
         prefix = node.module or ""
-      names.add(prefix)
-      names.update(f"{prefix}.{alias.name}" for alias in node.names)
-  return {n for n in names if n}
+      found.extend((f"{prefix}.{alias.name}",) + _with_parents(prefix) for alias in node.names)
+  return found
+
+
+def _with_parents(name: str) -> tuple[str, ...]:
+  parts = name.split(".")
+  return tuple(".".join(parts[:i]) for i in range(len(parts), 0, -1))
 
 
 def _deps(path, modules: dict[str, str], local_top: set[str]) -> list[str]:
   deps = set()
-  for name in _imports(path):
-    top = name.split(".")[0]
-    if name in modules:
-      deps.add(":" + modules[name])
-    elif top in local_top or top in sys.stdlib_module_names or top == "__future__":
-      # A project module whose exact name is not a file (a symbol import) is
-      # covered by its parent's entry, which _imports also yields.
+  for candidates in _imports(path):
+    top = candidates[-1].split(".")[0] if candidates[-1] else ""
+    module = next((c for c in candidates if c in modules), None)
+    if module is not None:
+      deps.add(":" + modules[module])
+    elif not top or top in local_top or top in sys.stdlib_module_names or top == "__future__":
       continue
     else:
       deps.add(f'requirement("{PYPI_NAMES.get(top, top.replace("_", "-"))}")')
