@@ -5,8 +5,9 @@ shards listed by `model.safetensors.index.json`), checks every tensor's name,
 dtype and shape against `config.json` before reading any data, then streams
 the tensors into (optionally sharded) device arrays. HF's RoPE convention is
 ours, so every tensor maps by reshape/transpose alone. Tensors are read with
-`safetensors.safe_open(framework="flax")` on the host CPU device, which
-handles bf16 files (numpy has no bf16; ml_dtypes provides it).
+`safetensors.safe_open(framework="numpy")`; numpy has no bf16, so bf16
+tensors go through `framework="flax"` on the host CPU device instead (a
+detour that costs a copy, hence not taken for other dtypes).
 
 `save_hf_llama` writes params back in the same format (for exporting a
 trained policy to HF tooling, and for tests).
@@ -144,9 +145,9 @@ def load_hf_llama(path: str | os.PathLike[str], dtype: Any = jnp.float32, *,
   maps = tensor_maps(config)
   expected = expected_tensors(config, maps)
   with contextlib.ExitStack() as stack:
-    with jax.default_device(_host_device()):
-      handles = {file: stack.enter_context(safe_open(file, framework="flax"))
-                 for file in sorted(set(files.values()))}
+    handles = {file: stack.enter_context(safe_open(file, framework="numpy"))
+               for file in sorted(set(files.values()))}
+    bf16_handles = {}
     present = {}
     for file, handle in handles.items():
       for name in handle.keys():
@@ -154,8 +155,13 @@ def load_hf_llama(path: str | os.PathLike[str], dtype: Any = jnp.float32, *,
     _check(folder, config, files, present, handles, expected)
 
     def read(name: str) -> np.ndarray:
+      file = present[name]
+      if handles[file].get_slice(name).get_dtype() != "BF16":
+        return handles[file].get_tensor(name)
       with jax.default_device(_host_device()):
-        return np.asarray(handles[present[name]].get_tensor(name))
+        if file not in bf16_handles:
+          bf16_handles[file] = stack.enter_context(safe_open(file, framework="flax"))
+        return np.asarray(bf16_handles[file].get_tensor(name))
 
     if mesh is not None and shardings is None:
       from rlef_jax import sharding  # pylint: disable=g-import-not-at-top
