@@ -26,7 +26,6 @@ state survives into the next test. Expected outputs never come here.
 
 from __future__ import annotations
 
-import argparse
 import builtins
 import json
 import linecache
@@ -108,6 +107,8 @@ def _child_limits(memory_mb: int, time_limit_s: float, caps: dict) -> dict:
 
 def _enter_child(fds: dict, limits: dict, uid: int | None, workdir: str) -> None:
   """Becomes the judged process: fds, session, limits, uid; verifies them."""
+  signal.set_wakeup_fd(-1)
+  signal.signal(signal.SIGCHLD, signal.SIG_DFL)
   os.setsid()
   for target, fd in ((0, fds["stdin"]), (1, fds["stdout"]), (2, fds["stderr"]),
                      (_STATUS_FD, fds["status"])):
@@ -221,6 +222,13 @@ class Harness:
     self.mode, self.uid, self.caps, self.scratch = mode, uid, caps, scratch
     self.stdout_cap, self.stderr_cap = stdout_cap, stderr_cap
     self.program = None
+    # SIGCHLD wakes the supervising select() through this pipe the moment a
+    # test exits (no polling interval on every test's critical path).
+    self._wake, wake_w = os.pipe()
+    for fd in (self._wake, wake_w):
+      os.set_blocking(fd, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
 
   def set_program(self, header: dict, source: bytes) -> dict:
     self.program = dict(header, source=source.decode("utf-8"))
@@ -290,10 +298,14 @@ class Harness:
       if waited is None and now >= deadline:
         reason = "timeout"
         break
-      wait_s = 0.05 if waited is None else max(0.0, min(0.05, deadline + 1 - now))
       if waited is not None and now >= deadline + 1:
         break  # Writers that cannot be killed: give up on the rest of the output.
-      r, w, _ = select.select(list(readers), [writer] if writer is not None else [], [], wait_s)
+      wait_s = deadline - now if waited is None else deadline + 1 - now
+      r, w, _ = select.select([*readers, self._wake], [writer] if writer is not None else [],
+                              [], wait_s)
+      if self._wake in r:
+        r.remove(self._wake)
+        _drain(self._wake)
       if w:
         try:
           offset += os.write(writer, stdin[offset:offset + _CHUNK])
@@ -373,6 +385,14 @@ class Harness:
           os.unlink(path)
 
 
+def _drain(fd: int) -> None:
+  try:
+    while os.read(fd, 4096):
+      pass
+  except BlockingIOError:
+    pass
+
+
 def _force_remove(func, path, _):
   os.chmod(os.path.dirname(path), 0o700)
   if os.path.isdir(path) and not os.path.islink(path):
@@ -382,18 +402,30 @@ def _force_remove(func, path, _):
     func(path)
 
 
+def _parse_args(argv: list[str]) -> dict:
+  """`--key=value` flags; argparse would add to every sandbox's boot time."""
+  args = {"mode": None, "uid": None, "scratch": [], "stdout-cap": 32 << 20,
+          "stderr-cap": 4 << 20}
+  for arg in argv:
+    key, _, value = arg[2:].partition("=")
+    if key not in args or not arg.startswith("--"):
+      raise SystemExit(f"harness: unknown argument {arg!r}")
+    if key == "scratch":
+      args[key].append(value)
+    else:
+      args[key] = value if key == "mode" else int(value)
+  if args["mode"] not in ("sandbox", "process"):
+    raise SystemExit("harness: --mode=sandbox|process is required")
+  return args
+
+
 def main(argv=None) -> int:
-  parser = argparse.ArgumentParser()
-  parser.add_argument("--mode", choices=("sandbox", "process"), required=True)
-  parser.add_argument("--uid", type=int, default=None)
-  parser.add_argument("--scratch", action="append", default=[])
-  parser.add_argument("--stdout-cap", type=int, default=32 << 20)
-  parser.add_argument("--stderr-cap", type=int, default=4 << 20)
-  args = parser.parse_args(argv)
+  args = _parse_args(sys.argv[1:] if argv is None else argv)
   soft = {n: resource.getrlimit(r)[0] for n, r in _RLIMITS.items()}
-  harness = Harness(args.mode, args.uid, soft, args.scratch, args.stdout_cap, args.stderr_cap)
+  harness = Harness(args["mode"], args["uid"], soft, args["scratch"], args["stdout-cap"],
+                    args["stderr-cap"])
   stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-  write_frame(stdout, {"ready": readback(args.scratch)})
+  write_frame(stdout, {"ready": readback(args["scratch"])})
   while True:
     header, blobs = read_frame(stdin)
     if header is None:

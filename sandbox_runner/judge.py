@@ -51,7 +51,8 @@ class Judge:
   Args:
     backend: "gvisor" (default) or "process" (no isolation; warns on start).
     max_workers: submissions judged at once by `run_batch` (default: host CPUs).
-    pool_size: sandboxes kept booted ahead (default: max_workers + 1).
+    pool_size: sandboxes kept booted ahead (default: max_workers + 1; 0 boots
+      each sandbox when it is needed).
     runsc_path: the gVisor `runsc` binary.
     platform: gVisor platform ("ptrace" here; "systrap"/"kvm" where they work).
     retries: fresh sandboxes tried after an infrastructure fault.
@@ -85,7 +86,8 @@ class Judge:
         self._launcher = sandbox.ProcessLauncher(self._workdir, limits, interpreter)
       else:
         raise ValueError(f"backend must be 'gvisor' or 'process', not {backend!r}")
-      self._pool = sandbox.Pool(self._launcher, pool_size or self.max_workers + 1)
+      self._pool = sandbox.Pool(self._launcher, self.max_workers + 1 if pool_size is None
+                               else pool_size)
     except BaseException:
       shutil.rmtree(self._workdir, ignore_errors=True)
       raise

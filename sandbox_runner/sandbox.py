@@ -289,7 +289,10 @@ class ProcessLauncher:
 
 
 class Pool:
-  """Sandboxes booted ahead; `get()` hands each out once and boots a successor."""
+  """Sandboxes booted ahead; `get()` hands each out once and boots a successor.
+
+  With `size=0` nothing is booted ahead: `get()` boots in the caller's thread.
+  """
 
   def __init__(self, launcher, size: int, boot_workers: int = 1):
     self._launcher = launcher
@@ -315,6 +318,8 @@ class Pool:
     """A fresh sandbox; raises InfraFault when none could be booted."""
     if self._closed:
       raise InfraFault("the judge is closed")
+    if self._size == 0:
+      return self._launcher.start()  # No pool: boot on the caller's time.
     self._boots.submit(self._boot)
     try:
       item = self._ready.get(timeout=timeout)
