@@ -189,3 +189,21 @@ def test_sharded_state_follows_rules_table():
   mu = optax.tree_utils.tree_get(state.policy_opt_state, "mu")["layers"]["attn"]["wq"]
   assert mu.sharding.spec == wq.sharding.spec
   assert "lm_head" not in state.value_params and "value_head" in state.value_params
+
+
+def test_warmup_and_decay_mask():
+  schedule = ppo_update.warmup_schedule(2e-7, 50)
+  np.testing.assert_allclose([schedule(0), schedule(24), schedule(49), schedule(500)],
+                             [2e-7 / 50, 2e-7 / 2, 2e-7, 2e-7], rtol=1e-6)
+  # With zero gradients only weight decay moves params: matrices shrink by
+  # lr * wd, norm scales and the value bias stay put.
+  cfg = ppo_update.PPOConfig(lr=0.5, warmup_steps=0, weight_decay=0.1)
+  params = {"w": jnp.ones((2, 2)), "norm": {"scale": jnp.ones(2)},
+            "value_head": {"kernel": jnp.ones(2), "bias": jnp.ones(())}}
+  tx = ppo_update.make_optimizer(cfg, cfg.lr)
+  updates, _ = tx.update(jax.tree.map(jnp.zeros_like, params), tx.init(params), params)
+  new = optax.apply_updates(params, updates)
+  np.testing.assert_allclose(new["w"], 1 - 0.5 * 0.1, rtol=1e-6)
+  np.testing.assert_allclose(new["value_head"]["kernel"], 1 - 0.5 * 0.1, rtol=1e-6)
+  np.testing.assert_array_equal(new["norm"]["scale"], 1.0)
+  np.testing.assert_array_equal(new["value_head"]["bias"], 1.0)

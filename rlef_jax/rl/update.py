@@ -139,9 +139,12 @@ def make_optimizer(cfg: PPOConfig, lr: float) -> optax.GradientTransformation:
   return optax.chain(optax.clip_by_global_norm(cfg.max_grad_norm), adamw)
 
 
+def _peak_lrs(cfg: PPOConfig) -> tuple[float, float]:
+  return cfg.lr, cfg.lr if cfg.value_lr is None else cfg.value_lr
+
+
 def _optimizers(cfg: PPOConfig):
-  value_lr = cfg.lr if cfg.value_lr is None else cfg.value_lr
-  return make_optimizer(cfg, cfg.lr), make_optimizer(cfg, value_lr)
+  return tuple(make_optimizer(cfg, lr) for lr in _peak_lrs(cfg))
 
 
 def reference_params(params: Params) -> Params:
@@ -212,33 +215,31 @@ def _global_norm(tree) -> jax.Array:
   return jnp.sqrt(sum(jnp.sum(jnp.square(x)) for x in jax.tree.leaves(tree)))
 
 
-def _sum_over(x, mask, total):
-  """Contribution of this micro-batch to a mean over the whole minibatch."""
-  return ppo.masked_sum(x, mask) / jnp.maximum(total, 1.0)
+def _share(mask: jax.Array, total: jax.Array) -> jax.Array:
+  """Weight turning a masked mean over this micro-batch into its share of the
+  mean over the whole minibatch (`total` valid entries), so that summing over
+  micro-batches gives exact minibatch means and gradients."""
+  count = jnp.sum(mask.astype(jnp.float32))
+  return jnp.maximum(count, 1.0) / jnp.maximum(total, 1.0)
 
 
 def _policy_objective(config, cfg, params, mb, total_tokens):
   logits = llama.forward(config, params, mb["tokens"])
   logp = ppo.token_logprobs(logits, mb["tokens"])
   mask = mb["response_mask"]
-  count = jnp.sum(mask.astype(jnp.float32))
-  # policy_loss is a mean over this micro-batch; rescale to a share of the
-  # minibatch mean so that summed micro-batch gradients are exact.
-  loss = ppo.policy_loss(logp, mb["old_logp"], mb["behaviour_logp"], mb["advantages"], mask,
-                         cfg.clip_eps) * jnp.maximum(count, 1.0) / jnp.maximum(total_tokens, 1.0)
-  logp = jax.lax.stop_gradient(logp)
-  ratio = jnp.exp(logp - mb["old_logp"])
-  log_w = logp - mb["behaviour_logp"]
+  share = _share(mask, total_tokens)
+  loss = share * ppo.policy_loss(logp, mb["old_logp"], mb["behaviour_logp"], mb["advantages"],
+                                 mask, cfg.clip_eps)
+  logp, logits = jax.lax.stop_gradient((logp, logits))
+  weights = ppo.importance_weight_stats(logp, mb["behaviour_logp"], mask)
   aux = {
       "policy_loss": loss,
-      "clip_frac": _sum_over((jnp.abs(ratio - 1.0) > cfg.clip_eps).astype(jnp.float32), mask,
-                             total_tokens),
-      "approx_kl": _sum_over(jnp.expm1(logp - mb["old_logp"]) - (logp - mb["old_logp"]), mask,
-                             total_tokens),
-      "entropy": _sum_over(ppo.token_entropy(jax.lax.stop_gradient(logits)), mask, total_tokens),
-      "is_weight_mean": _sum_over(jnp.exp(log_w), mask, total_tokens),
-      "is_truncated_frac": _sum_over((log_w > 0).astype(jnp.float32), mask, total_tokens),
-      "is_weight_max": jnp.max(jnp.where(mask, jnp.exp(log_w), 0.0)),
+      "clip_frac": share * ppo.clip_fraction(logp, mb["old_logp"], mask, cfg.clip_eps),
+      "approx_kl": share * ppo.approx_kl(logp, mb["old_logp"], mask),
+      "entropy": share * ppo.masked_mean(ppo.token_entropy(logits), mask),
+      "is_weight_mean": share * weights["is_weight_mean"],
+      "is_truncated_frac": share * weights["is_truncated_frac"],
+      "is_weight_max": weights["is_weight_max"],
   }
   return loss, aux
 
@@ -247,9 +248,8 @@ def _value_objective(config, cfg, params, mb, total_turns):
   values = ppo.values_at(llama.value_forward(config, params, mb["tokens"]),
                          mb["value_positions"])
   mask = mb["turn_mask"]
-  count = jnp.sum(mask.astype(jnp.float32))
-  loss = ppo.value_loss(values, mb["old_values"], mb["returns"], mask, cfg.value_clip)
-  loss = loss * jnp.maximum(count, 1.0) / jnp.maximum(total_turns, 1.0)
+  loss = _share(mask, total_turns) * ppo.value_loss(values, mb["old_values"], mb["returns"],
+                                                     mask, cfg.value_clip)
   return loss, {"value_loss": loss}
 
 
@@ -318,9 +318,7 @@ def _prepare(config, cfg, state, ref_params, batch: Rollouts):
 def _update(config, cfg, policy_tx, value_tx, state: TrainState, ref_params, batch: Rollouts,
             rng):
   data, stats = _prepare(config, cfg, state, ref_params, batch)
-  schedules = (warmup_schedule(cfg.lr, cfg.warmup_steps),
-               warmup_schedule(cfg.lr if cfg.value_lr is None else cfg.value_lr,
-                               cfg.warmup_steps))
+  schedules = [warmup_schedule(lr, cfg.warmup_steps) for lr in _peak_lrs(cfg)]
 
   def minibatch_step(state: TrainState, mb):
     total_tokens = jnp.sum(mb["response_mask"].astype(jnp.float32))
