@@ -86,6 +86,7 @@ def test_make_bundled_check_reproduces_the_files():
 
 
 @pytest.mark.gvisor
+@pytest.mark.slow
 def test_gvisor_judge_accepts_every_correct_and_rejects_every_incorrect(rows):
   if shutil.which("runsc") is None:
     pytest.skip("gVisor's runsc is not on PATH")
@@ -104,7 +105,7 @@ def test_gvisor_judge_accepts_every_correct_and_rejects_every_incorrect(rows):
                                                       stop_on_first_failure=True)))
   # Slow and wrong programs first, so their time-limit waits overlap the rest.
   jobs.sort(key=lambda job: job[1])
-  with sandbox_runner.Judge(backend="gvisor", max_workers=3) as judge:
+  with sandbox_runner.Judge(backend="gvisor", max_workers=4) as judge:
     results = judge.run_batch([request for _, _, request in jobs])
   failures = []
   for (label, correct, _), result in zip(jobs, results):

@@ -4,7 +4,7 @@ NAME = "Sum of Two"
 DIFFICULTY = 1  # EASY
 CF_RATING = 800
 TAGS = ["implementation", "math"]
-TIME_LIMIT_S = 1
+TIME_LIMIT_S = 2
 
 STORY = """
 Mira keeps two jars of marbles on her desk. She counted the marbles in each jar

@@ -4,7 +4,7 @@ NAME = "Even or Odd"
 DIFFICULTY = 1  # EASY
 CF_RATING = 800
 TAGS = ["implementation", "math"]
-TIME_LIMIT_S = 1
+TIME_LIMIT_S = 2
 
 STORY = """
 A referee splits players into two teams by their shirt numbers: even numbers go

@@ -4,7 +4,7 @@ NAME = "Temperature Range"
 DIFFICULTY = 1  # EASY
 CF_RATING = 800
 TAGS = ["implementation"]
-TIME_LIMIT_S = 1
+TIME_LIMIT_S = 2
 
 STORY = """
 A weather station on a mountain top logs the temperature every hour. The

@@ -4,7 +4,7 @@ NAME = "Count the Vowels"
 DIFFICULTY = 1  # EASY
 CF_RATING = 800
 TAGS = ["implementation", "strings"]
-TIME_LIMIT_S = 1
+TIME_LIMIT_S = 2
 
 STORY = """
 A singing teacher believes that a line of a song is easier to sing when it has

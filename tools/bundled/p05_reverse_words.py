@@ -4,7 +4,7 @@ NAME = "Reverse the Words"
 DIFFICULTY = 1  # EASY
 CF_RATING = 800
 TAGS = ["implementation", "strings"]
-TIME_LIMIT_S = 1
+TIME_LIMIT_S = 2
 
 STORY = """
 Yoda-speak generator, a friend of yours is writing. Its first step: take a

@@ -4,7 +4,7 @@ NAME = "Digit Sum"
 DIFFICULTY = 1  # EASY
 CF_RATING = 800
 TAGS = ["implementation", "math"]
-TIME_LIMIT_S = 1
+TIME_LIMIT_S = 2
 
 STORY = """
 A cashier checks long account numbers by adding up their digits. Given an

@@ -4,7 +4,7 @@ NAME = "Three Sticks"
 DIFFICULTY = 1  # EASY
 CF_RATING = 800
 TAGS = ["geometry", "math"]
-TIME_LIMIT_S = 1
+TIME_LIMIT_S = 2
 
 STORY = """
 Timo found three sticks in the garden and wants to lay them out as a triangle

@@ -4,7 +4,7 @@ NAME = "Leap Years"
 DIFFICULTY = 1  # EASY
 CF_RATING = 800
 TAGS = ["implementation", "math"]
-TIME_LIMIT_S = 1
+TIME_LIMIT_S = 2
 
 STORY = """
 A calendar app needs to know which years have a 29th of February. In the

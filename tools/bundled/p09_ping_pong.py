@@ -4,7 +4,7 @@ NAME = "Ping Pong Count"
 DIFFICULTY = 1  # EASY
 CF_RATING = 800
 TAGS = ["implementation"]
-TIME_LIMIT_S = 1
+TIME_LIMIT_S = 2
 
 STORY = """
 Children sit in a circle and count aloud from 1 to n. Instead of a number

@@ -4,7 +4,7 @@ NAME = "Wall Clock"
 DIFFICULTY = 1  # EASY
 CF_RATING = 800
 TAGS = ["implementation", "math"]
-TIME_LIMIT_S = 1
+TIME_LIMIT_S = 2
 
 STORY = """
 A lighthouse keeper set a timer at midnight that counts minutes. The timer now

@@ -4,7 +4,7 @@ NAME = "Mirror Word"
 DIFFICULTY = 1  # EASY
 CF_RATING = 800
 TAGS = ["strings"]
-TIME_LIMIT_S = 1
+TIME_LIMIT_S = 2
 
 STORY = """
 A word is a mirror word if it reads the same from left to right and from right

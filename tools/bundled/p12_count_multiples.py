@@ -4,7 +4,7 @@ NAME = "Bus Stops"
 DIFFICULTY = 1  # EASY
 CF_RATING = 900
 TAGS = ["math"]
-TIME_LIMIT_S = 1
+TIME_LIMIT_S = 2
 
 STORY = """
 Along an endless road there is a bus stop at every kilometre mark divisible by

@@ -4,7 +4,7 @@ NAME = "Fair Share"
 DIFFICULTY = 1  # EASY
 CF_RATING = 900
 TAGS = ["math"]
-TIME_LIMIT_S = 1
+TIME_LIMIT_S = 2
 
 STORY = """
 Friends pool their gains and losses from a trip and split them evenly. The

@@ -4,7 +4,7 @@ NAME = "Silver Medal"
 DIFFICULTY = 1  # EASY
 CF_RATING = 900
 TAGS = ["implementation", "sortings"]
-TIME_LIMIT_S = 1
+TIME_LIMIT_S = 2
 
 STORY = """
 In a long-jump contest the gold medal goes to everyone with the best result and

@@ -4,7 +4,7 @@ NAME = "Running Total"
 DIFFICULTY = 1  # EASY
 CF_RATING = 800
 TAGS = ["implementation"]
-TIME_LIMIT_S = 1
+TIME_LIMIT_S = 2
 
 STORY = """
 A shop records each sale and each refund as an integer. The owner wants to see

@@ -4,7 +4,7 @@ NAME = "Secret Note"
 DIFFICULTY = 1  # EASY
 CF_RATING = 900
 TAGS = ["implementation", "strings"]
-TIME_LIMIT_S = 1
+TIME_LIMIT_S = 2
 
 STORY = """
 Two spies encode notes by moving every letter k places forward in the alphabet,

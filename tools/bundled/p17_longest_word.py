@@ -4,7 +4,7 @@ NAME = "Longest Word"
 DIFFICULTY = 1  # EASY
 CF_RATING = 800
 TAGS = ["implementation", "strings"]
-TIME_LIMIT_S = 1
+TIME_LIMIT_S = 2
 
 STORY = """
 A crossword author looks for long words. Given a sentence, print its longest

@@ -4,7 +4,7 @@ NAME = "Report Card"
 DIFFICULTY = 1  # EASY
 CF_RATING = 800
 TAGS = ["implementation"]
-TIME_LIMIT_S = 1
+TIME_LIMIT_S = 2
 
 STORY = """
 A school converts exam scores into letters: 90 or more is A, 80 to 89 is B, 70

@@ -4,7 +4,7 @@ NAME = "Staircase"
 DIFFICULTY = 1  # EASY
 CF_RATING = 800
 TAGS = ["implementation"]
-TIME_LIMIT_S = 1
+TIME_LIMIT_S = 2
 
 STORY = """
 Draw a staircase of n steps made of stars: the first line has one star, the

@@ -4,7 +4,7 @@ NAME = "Exact Change"
 DIFFICULTY = 1  # EASY
 CF_RATING = 800
 TAGS = ["greedy", "math"]
-TIME_LIMIT_S = 1
+TIME_LIMIT_S = 2
 
 STORY = """
 A vending machine pays change with coins of value 1, 2 and 5 and always uses as

@@ -4,7 +4,7 @@ NAME = "As the Crow Flies"
 DIFFICULTY = 1  # EASY
 CF_RATING = 800
 TAGS = ["geometry", "math"]
-TIME_LIMIT_S = 1
+TIME_LIMIT_S = 2
 REAL_OUTPUT = True
 
 STORY = """

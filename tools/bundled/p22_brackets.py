@@ -4,7 +4,7 @@ NAME = "Balanced Brackets"
 DIFFICULTY = 2  # MEDIUM
 CF_RATING = 1100
 TAGS = ["data structures", "strings"]
-TIME_LIMIT_S = 1
+TIME_LIMIT_S = 2
 
 STORY = """
 A code editor highlights lines whose brackets do not match. A line is balanced

@@ -4,7 +4,7 @@ NAME = "Run-Length Encoding"
 DIFFICULTY = 2  # MEDIUM
 CF_RATING = 1000
 TAGS = ["implementation", "strings"]
-TIME_LIMIT_S = 1
+TIME_LIMIT_S = 2
 
 STORY = """
 An old fax machine compresses a line of text by replacing each maximal run of

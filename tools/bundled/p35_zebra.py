@@ -4,7 +4,7 @@ NAME = "Zebra Stripes"
 DIFFICULTY = 2  # MEDIUM
 CF_RATING = 1000
 TAGS = ["greedy", "strings"]
-TIME_LIMIT_S = 1
+TIME_LIMIT_S = 2
 
 STORY = """
 A row of n tiles is painted black (1) or white (0). A row looks like a zebra if

@@ -81,6 +81,6 @@ def private_inputs(rng):
 
 
 def generated_inputs(rng):
-  return [_case(6000, [(rng.randint(1, 2000), rng.randint(1, 10**9)) for _ in range(80)]),
+  return [_case(4000, [(rng.randint(1, 2000), rng.randint(1, 10**9)) for _ in range(60)]),
           _case(1000, [(rng.randint(1, 300), rng.randint(1, 1000)) for _ in range(40)]),
           _case(100, [(rng.randint(10, 60), rng.randint(1, 100)) for _ in range(10)])]

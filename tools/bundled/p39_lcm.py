@@ -4,7 +4,7 @@ NAME = "Synchronised Lights"
 DIFFICULTY = 2  # MEDIUM
 CF_RATING = 1200
 TAGS = ["math", "number theory"]
-TIME_LIMIT_S = 1
+TIME_LIMIT_S = 2
 
 STORY = """
 n lamps are switched on together at time 0; lamp i then blinks every p_i

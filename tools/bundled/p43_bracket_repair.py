@@ -4,7 +4,7 @@ NAME = "Bracket Repair"
 DIFFICULTY = 2  # MEDIUM
 CF_RATING = 1100
 TAGS = ["greedy", "strings"]
-TIME_LIMIT_S = 1
+TIME_LIMIT_S = 2
 
 STORY = """
 A string of round brackets is balanced if every '(' can be matched with a later

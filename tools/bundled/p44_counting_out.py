@@ -4,7 +4,7 @@ NAME = "Counting Out"
 DIFFICULTY = 2  # MEDIUM
 CF_RATING = 1500
 TAGS = ["math", "dp"]
-TIME_LIMIT_S = 2
+TIME_LIMIT_S = 3
 
 STORY = """
 n children numbered 1 to n stand in a circle playing a counting-out rhyme.
@@ -13,7 +13,7 @@ the child who says "k" leaves the circle, and counting restarts from the next
 child. The last child left wins. Who wins?
 """
 INPUT = """
-One line with n and k (1 <= n <= 10^6, 1 <= k <= 10^9).
+One line with n and k (1 <= n <= 3*10^5, 1 <= k <= 10^9).
 """
 OUTPUT = """
 Print the number of the winning child.
@@ -62,10 +62,10 @@ print(w + 1)
 
 
 def private_inputs(rng):
-  return ["1 1\n", "1 1000000000\n", "10 1\n", "6 6\n", "1000000 2\n", "2000 7\n",
+  return ["1 1\n", "1 1000000000\n", "10 1\n", "6 6\n", "300000 2\n", "2000 7\n",
           f"{rng.randint(10, 100)} {rng.randint(1, 100)}\n"]
 
 
 def generated_inputs(rng):
-  return [f"{rng.randint(10**5, 10**6)} {rng.randint(1, 10**9)}\n",
+  return [f"{rng.randint(10**5, 3 * 10**5)} {rng.randint(1, 10**9)}\n",
           f"{rng.randint(500, 2000)} {rng.randint(2, 50)}\n", f"{rng.randint(2, 30)} 3\n"]

@@ -4,7 +4,7 @@ NAME = "Roman Numerals"
 DIFFICULTY = 2  # MEDIUM
 CF_RATING = 1000
 TAGS = ["implementation", "strings"]
-TIME_LIMIT_S = 1
+TIME_LIMIT_S = 2
 
 STORY = """
 A museum catalogue lists years in Roman numerals. The letters mean I = 1,

@@ -12,7 +12,7 @@ cities exactly once and return to city 1. Travelling from city i to city j
 costs d[i][j] (the costs need not be symmetric). Find the cheapest tour.
 """
 INPUT = """
-The first line contains n (2 <= n <= 13). Each of the next n lines contains n
+The first line contains n (2 <= n <= 12). Each of the next n lines contains n
 integers; the j-th number of the i-th line is d[i][j] (0 <= d[i][j] <= 10^6,
 d[i][i] = 0).
 """
@@ -117,8 +117,8 @@ def _random(rng, n, hi):
 def private_inputs(rng):
   return [_case([[0, 0], [0, 0]]), _case([[0, 1, 1], [1, 0, 1], [1, 1, 0]]),
           _case([[0, 1, 100, 1], [1, 0, 1, 100], [100, 1, 0, 1], [1, 100, 1, 0]]),
-          _random(rng, 13, 10**6), _random(rng, 6, 20)]
+          _random(rng, 12, 10**6), _random(rng, 6, 20)]
 
 
 def generated_inputs(rng):
-  return [_random(rng, 13, 1000), _random(rng, 8, 10**6), _random(rng, 5, 10)]
+  return [_random(rng, 12, 1000), _random(rng, 8, 10**6), _random(rng, 5, 10)]
