@@ -14,9 +14,9 @@ test, a timeout on one test, syntax errors); every test runs (scoring mode).
       every sandbox boots on the critical path).
 
 All three use the same number of concurrent workers and the same output
-rule, and must agree on every verdict. (c) is slow, so it runs on every 4th
-submission (every 6th with --quick) and its rate is per solution as for the
-others. Prints a table, then as its last line one JSON object with
+rule, and must agree on the verdicts. (c) is slow, so it runs on a subset
+(every 4th submission), and (a) is timed on that same subset for the ratio
+against (c). Prints a table, then as its last line one JSON object with
 `ratio_vs_subprocess` = (a)/(b) and `ratio_vs_sandbox_per_test` = (a)/(c).
 
     python benchmarks/judge_throughput.py --quick     # ~1 minute
@@ -108,52 +108,77 @@ def sandbox_per_test(request: sr.JudgeRequest, judge: sr.Judge) -> list[str]:
           for test in request.tests]
 
 
+def _cpu_s() -> float:
+  """CPU of this process and its reaped children (runsc, interpreters)."""
+  own, children = (resource.getrusage(w) for w in (resource.RUSAGE_SELF,
+                                                   resource.RUSAGE_CHILDREN))
+  return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def _timed(fn, requests, workers):
-  start = time.monotonic()
+  """(wall seconds, CPU seconds, results) of judging `requests`."""
+  start, cpu = time.monotonic(), _cpu_s()
   with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-    verdicts = list(pool.map(fn, requests))
-  return time.monotonic() - start, verdicts
+    results = list(pool.map(fn, requests))
+  return time.monotonic() - start, _cpu_s() - cpu, results
 
 
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument("--quick", action="store_true", help="12 x 20, (c) on 2 of them (under a minute)")
+  parser.add_argument("--quick", action="store_true",
+                      help="12 x 20, (c) on 3 of them (under a minute)")
   parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
   args = parser.parse_args()
-  submissions, tests, every = (12, 20, 6) if args.quick else (64, 20, 4)
+  submissions, tests, every = (12, 20, 4) if args.quick else (64, 20, 4)
   requests = workload(submissions, tests)
   subset = requests[::every]
 
   with sr.Judge(max_workers=args.workers) as judge:
     judge.run_batch(subset[:2])  # Pool booted, caches warm, as in a long run.
-    a_s, a_results = _timed(judge.run, requests, args.workers)
+    a_s, a_cpu, a_results = _timed(judge.run, requests, args.workers)
+    a_sub_s, a_sub_cpu, _ = _timed(judge.run, subset, args.workers)
   a_verdicts = [[t.verdict.value for t in r.tests] for r in a_results]
 
   with tempfile.TemporaryDirectory() as workdir:
-    b_s, b_verdicts = _timed(lambda r: subprocess_per_test(r, workdir), requests, args.workers)
+    b_s, b_cpu, b_verdicts = _timed(lambda r: subprocess_per_test(r, workdir), requests,
+                                    args.workers)
   with sr.Judge(max_workers=args.workers, pool_size=0) as judge:
-    c_s, c_verdicts = _timed(lambda r: sandbox_per_test(r, judge), subset, args.workers)
+    c_s, c_cpu, c_verdicts = _timed(lambda r: sandbox_per_test(r, judge), subset, args.workers)
 
-  if a_verdicts != b_verdicts or a_verdicts[::every] != c_verdicts:
-    raise SystemExit("the judges disagree on some verdicts")
-  rates = {"a": len(requests) / a_s, "b": len(requests) / b_s, "c": len(subset) / c_s}
+  # On a loaded machine a test near its time limit can flip; say so, and
+  # refuse to report when it is more than that.
+  disagree = [(i, x, y) for i, (x, y) in enumerate(zip(a_verdicts, b_verdicts)) if x != y]
+  disagree += [(i * every, x, y) for i, (x, y) in enumerate(zip(a_verdicts[::every], c_verdicts))
+               if x != y]
+  for i, x, y in disagree:
+    print(f"submission {i}: verdicts differ:\n  {x}\n  {y}", file=sys.stderr)
+  if len(disagree) > 0.05 * len(requests):
+    raise SystemExit(f"the judges disagree on {len(disagree)} submissions")
+  rates = {"a": len(requests) / a_s, "b": len(requests) / b_s,
+           "a_sub": len(subset) / a_sub_s, "c": len(subset) / c_s}
   mix = {}
   for r in a_results:
     mix[r.verdict.value] = mix.get(r.verdict.value, 0) + 1
   print(f"workload: {submissions} submissions x {tests} tests, verdicts {mix}, "
-        f"{args.workers} workers, {os.cpu_count()} CPUs")
-  print(f"{'judge':44s} {'solutions/s':>12s} {'seconds':>8s}")
-  print(f"{'(a) sandbox_runner (gVisor pool)':44s} {rates['a']:12.2f} {a_s:8.1f}")
-  print(f"{'(b) subprocess per test, no isolation':44s} {rates['b']:12.2f} {b_s:8.1f}")
-  print(f"{'(c) fresh gVisor sandbox per test':44s} {rates['c']:12.2f} {c_s:8.1f}"
-        f"  ({len(subset)} submissions)")
+        f"{args.workers} workers, {os.cpu_count()} CPUs; subset: every {every}th submission")
+  print(f"{'judge':44s} {'solutions/s':>12s} {'seconds':>8s} {'CPU s/solution':>15s}")
+  for label, key, seconds, cpu, n in [
+      ("(a) sandbox_runner (gVisor pool)", "a", a_s, a_cpu, len(requests)),
+      ("(b) subprocess per test, no isolation", "b", b_s, b_cpu, len(requests)),
+      ("(a) sandbox_runner, subset", "a_sub", a_sub_s, a_sub_cpu, len(subset)),
+      ("(c) fresh gVisor sandbox per test, subset", "c", c_s, c_cpu, len(subset))]:
+    print(f"{label:44s} {rates[key]:12.2f} {seconds:8.1f} {cpu / n:15.3f}")
   print(json.dumps({
       "solutions_per_s": round(rates["a"], 3),
       "subprocess_solutions_per_s": round(rates["b"], 3),
       "sandbox_per_test_solutions_per_s": round(rates["c"], 3),
       "ratio_vs_subprocess": round(rates["a"] / rates["b"], 3),
-      "ratio_vs_sandbox_per_test": round(rates["a"] / rates["c"], 3),
+      "ratio_vs_sandbox_per_test": round(rates["a_sub"] / rates["c"], 3),
+      # CPU per solution is less sensitive to other jobs on a shared machine.
+      "cpu_ratio_vs_subprocess": round(b_cpu / a_cpu, 3),
+      "cpu_ratio_vs_sandbox_per_test": round(c_cpu / a_sub_cpu, 3),
       "submissions": submissions, "tests": tests, "quick": args.quick,
+      "disagreements": len(disagree),
   }))
 
 

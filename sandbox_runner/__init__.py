@@ -9,9 +9,10 @@ Example:
 
     import json
     import sandbox_runner as sr
-    problem = json.load(open("sandbox_runner/examples/double.json"))
+    problem = json.load(open("sandbox_runner/examples/a_plus_b.json"))
     with sr.Judge() as judge:
-      req = sr.request_for_problem(problem, "print(2 * int(input()))", tests="all")
+      req = sr.request_for_problem(problem, "print(sum(map(int, input().split())))",
+                                   tests="all")
       print(judge.run(req).to_json())
 """
 

@@ -61,6 +61,7 @@ class Judge:
     feedback_cap: characters of stdout/stderr kept in each TestResult.
     ro_mounts: host directories the interpreter needs, mounted read-only.
     runsc_flags: extra global flags for runsc.
+    boot_workers: sandboxes booted at the same time to refill the pool.
   """
 
   def __init__(self, backend: str = "gvisor", max_workers: int | None = None,
@@ -70,7 +71,7 @@ class Judge:
                limits: oci.SandboxLimits = oci.SandboxLimits(),
                feedback_cap: int = 1 << 16,
                ro_mounts: Sequence[str] = oci.DEFAULT_RO_MOUNTS,
-               runsc_flags: Sequence[str] = ()):
+               runsc_flags: Sequence[str] = (), boot_workers: int = 2):
     self.backend, self.retries, self.limits = backend, retries, limits
     self.feedback_cap = feedback_cap
     self.max_workers = max_workers or os.cpu_count() or 1
@@ -87,7 +88,7 @@ class Judge:
       else:
         raise ValueError(f"backend must be 'gvisor' or 'process', not {backend!r}")
       self._pool = sandbox.Pool(self._launcher, self.max_workers + 1 if pool_size is None
-                               else pool_size)
+                                else pool_size, boot_workers)
     except BaseException:
       shutil.rmtree(self._workdir, ignore_errors=True)
       raise

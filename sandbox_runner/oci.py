@@ -4,10 +4,11 @@ The sandbox is an empty read-only root with only the interpreter's
 directories bind-mounted read-only, the harness directory read-only at
 /judge, size-capped tmpfs on /tmp and /dev/shm, no network (runsc is started
 with `--network=none` and the spec adds a fresh network namespace), rlimits for
-processes, address space, open files and file size, no core dumps, and no host
-environment. The harness is the sandbox's init process, as sandbox-root with a
-handful of capabilities (switch uid, kill, clean up); it runs every test as
-the unprivileged `limits.uid`, where `RLIMIT_NPROC` is enforced (it is not for
+processes, address space, open files and file size, no core dumps, no host
+environment, and a host cgroup memory limit for the whole sandbox. The
+harness is the sandbox's init process, as sandbox-root with a handful of
+capabilities (switch uid, kill, clean up); it runs every test as the
+unprivileged `limits.uid`, where `RLIMIT_NPROC` is enforced (it is not for
 uid 0). `linux.resources.pids` is deliberately unset: it would count gVisor's
 own threads and kill the sandbox kernel (SANDBOX_NOTES.md).
 
@@ -41,6 +42,9 @@ class SandboxLimits:
     uid: the unprivileged uid (and gid) the tests run as.
     nproc: processes + threads of that uid (fork and thread bombs stop here).
     memory_ceiling_mb: RLIMIT_AS of the sandbox; a request may ask up to this.
+    sandbox_memory_mb: the host cgroup's memory limit for the whole sandbox
+      (gVisor's kernel included): RLIMIT_AS bounds one process, this bounds
+      many. Hitting it kills the sandbox (an `infra_error`, never scored).
     nofile: open files per process.
     fsize_mb: largest file a test may write.
     tmp_mb: size of the /tmp tmpfs.
@@ -52,6 +56,7 @@ class SandboxLimits:
   uid: int = 65534
   nproc: int = 32
   memory_ceiling_mb: int = 4096
+  sandbox_memory_mb: int = 4608
   nofile: int = 64
   fsize_mb: int = 64
   tmp_mb: int = 64
@@ -106,7 +111,8 @@ def spec(limits: SandboxLimits, harness_dir: str, interpreter: str,
            "options": ["nosuid", "nodev", f"size={limits.shm_mb}m", "mode=1777"]},
       ],
       "linux": {"namespaces": [{"type": t} for t in
-                               ("pid", "network", "ipc", "uts", "mount")]},
+                               ("pid", "network", "ipc", "uts", "mount")],
+                "resources": {"memory": {"limit": limits.sandbox_memory_mb << 20}}},
   }
 
 
