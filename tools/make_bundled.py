@@ -130,7 +130,8 @@ def statement(module: types.ModuleType) -> str:
   parts = [module.STORY.strip(), "Input", module.INPUT.strip(), "Output",
            module.OUTPUT.strip(), "Examples" if len(module.EXAMPLES) > 1 else "Example"]
   for given, expected in module.EXAMPLES:
-    parts += ["Input", given.rstrip("\n"), "", "Output", expected.rstrip("\n")]
+    # Two blank lines between an example's input and output, as in CodeContests.
+    parts += ["Input", given.rstrip("\n") + "\n", "Output", expected.rstrip("\n")]
   if getattr(module, "NOTE", ""):
     parts += ["Note", module.NOTE.strip()]
   return "\n\n".join(parts) + "\n"
