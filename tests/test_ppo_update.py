@@ -10,6 +10,7 @@ import pytest
 
 from rlef_jax import sharding
 from rlef_jax.models import configs, llama
+from rlef_jax.rl import ppo
 from rlef_jax.rl import update as ppo_update
 
 CFG = configs.get("tiny", vocab_size=256, hidden_size=64, intermediate_size=128, num_layers=2,
@@ -33,15 +34,17 @@ def _sample(params, prompts, key):
   b = prompts.shape[0]
   tokens = jnp.zeros((b, SEQ), jnp.int32).at[:, :PROMPT].set(prompts)
   tokens = tokens.at[:, PROMPT + RESP:PROMPT + RESP + FEEDBACK].set(FEEDBACK_TOKENS)
-  logp = jnp.zeros((b, SEQ))
-  for pos in RESPONSE_POS:
-    key, sub = jax.random.split(key)
-    logits = llama.forward(CFG, params, tokens)[:, pos - 1]
-    tok = jax.random.categorical(sub, logits)
-    tokens = tokens.at[:, pos].set(tok)
-    logp = logp.at[:, pos].set(jnp.take_along_axis(jax.nn.log_softmax(logits), tok[:, None],
-                                                    axis=1)[:, 0])
-  return tokens, logp
+
+  def step(i, carry):
+    tokens, logp = carry
+    pos = jnp.asarray(RESPONSE_POS)[i]
+    logits = jax.lax.dynamic_index_in_dim(llama.forward(CFG, params, tokens), pos - 1, 1,
+                                          keepdims=False)
+    tok = jax.random.categorical(jax.random.fold_in(key, i), logits)
+    tok_logp = jnp.take_along_axis(jax.nn.log_softmax(logits), tok[:, None], axis=1)
+    return tokens.at[:, pos].set(tok), logp.at[:, pos].set(tok_logp[:, 0])
+
+  return jax.lax.fori_loop(0, len(RESPONSE_POS), step, (tokens, jnp.zeros((b, SEQ))))
 
 
 def _rollouts(tokens, behaviour_logp):
@@ -156,11 +159,16 @@ EQUIV_CFG = ppo_update.PPOConfig(lr=1e-3, warmup_steps=0, adam_eps=1e-3, num_min
                                  epochs=2, max_grad_norm=1.0)
 
 
-def test_sharded_update_equals_single_device():
+@pytest.fixture(scope="module")
+def single_device_update():
+  return _one_update(EQUIV_CFG)
+
+
+def test_sharded_update_equals_single_device(single_device_update):
   if jax.device_count() < 8:
     pytest.skip("needs 8 (virtual) devices; conftest sets them up for CPU")
   mesh = sharding.make_mesh(sharding.MeshConfig(data=2, fsdp=2, tensor=2))
-  single_state, single_metrics = _one_update(EQUIV_CFG)
+  single_state, single_metrics = single_device_update
   sharded_state, sharded_metrics = _one_update(EQUIV_CFG, mesh)
   _assert_metrics_close(single_metrics, sharded_metrics)
   _assert_states_close(single_state, sharded_state)
@@ -170,8 +178,8 @@ def test_sharded_update_equals_single_device():
   assert max(jax.tree.leaves(moved)) > 1e-4  # the update did something
 
 
-def test_microbatches_accumulate_exactly():
-  whole_state, whole_metrics = _one_update(EQUIV_CFG)
+def test_microbatches_accumulate_exactly(single_device_update):
+  whole_state, whole_metrics = single_device_update
   micro_state, micro_metrics = _one_update(dataclasses.replace(EQUIV_CFG, microbatches=2))
   _assert_metrics_close(whole_metrics, micro_metrics)
   _assert_states_close(whole_state, micro_state)
@@ -207,3 +215,32 @@ def test_warmup_and_decay_mask():
   np.testing.assert_allclose(new["value_head"]["kernel"], 1 - 0.5 * 0.1, rtol=1e-6)
   np.testing.assert_array_equal(new["norm"]["scale"], 1.0)
   np.testing.assert_array_equal(new["value_head"]["bias"], 1.0)
+
+
+def test_prepare_folds_kl_penalty_into_returns_and_advantages():
+  policy, value_params = _init(0)
+  ref, _ = _init(2)  # a different rho, so the KL term is far from 0
+  batch = _batch(0, b=8)
+  cfg = ppo_update.PPOConfig(kl_beta=0.5, num_minibatches=2)
+  state = ppo_update.init_state(CFG, cfg, policy, value_params)
+  data, stats = jax.jit(ppo_update.prepare, static_argnums=(0, 1))(CFG, cfg, state, ref, batch)
+
+  tokens = batch.tokens
+  old = np.asarray(ppo.token_logprobs(llama.forward(CFG, policy, tokens), tokens))
+  rho = np.asarray(ppo.token_logprobs(llama.forward(CFG, ref, tokens), tokens))
+  values = np.asarray(llama.value_forward(CFG, value_params, tokens))
+  rewards = np.asarray(batch.rewards)
+  logratio = np.stack([(old - rho)[:, TURN_INDEX == t].mean(axis=1) for t in range(2)], axis=1)
+  shaped = rewards - 0.5 * logratio
+  returns = np.stack([shaped.sum(axis=1), shaped[:, 1]], axis=1)
+  v_old = values[:, VALUE_POS]
+  adv = returns - v_old
+  adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+  want_tokens = np.where(TURN_INDEX >= 0, adv[:, np.maximum(TURN_INDEX, 0)], 0.0)
+
+  np.testing.assert_allclose(data["old_logp"], old, rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(data["old_values"], v_old, rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(data["returns"], returns, rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(data["advantages"], want_tokens, rtol=1e-4, atol=1e-5)
+  np.testing.assert_allclose(stats["kl_ref"], logratio.mean(), rtol=1e-5)
+  assert abs(float(stats["kl_ref"])) > 0.01

@@ -270,8 +270,15 @@ def _accumulated_grads(objective, params, mb, total, microbatches):
   return grads, {k: reduce[k](v) for k, v in aux.items()}
 
 
-def _prepare(config, cfg, state, ref_params, batch: Rollouts):
-  """pi_old / rho / V passes, KL-penalised returns and advantages."""
+def prepare(config: LlamaConfig, cfg: PPOConfig, state: TrainState, ref_params: Params,
+            batch: Rollouts) -> tuple[dict[str, jax.Array], dict[str, jax.Array]]:
+  """The pi_old / rho / V passes, KL-penalised returns and advantages.
+
+  Returns the per-episode arrays the minibatch steps consume (`tokens`,
+  `response_mask`, `behaviour_logp`, `old_logp`, token-level `advantages`,
+  `value_positions`, `turn_mask`, `old_values`, `returns`) and batch-level
+  statistics. Pure and jittable; `make_update` runs it inside its jit.
+  """
   def score(tokens):
     old = ppo.token_logprobs(llama.forward(config, state.policy_params, tokens), tokens)
     ref = ppo.token_logprobs(llama.forward(config, ref_params, tokens), tokens)
@@ -281,7 +288,7 @@ def _prepare(config, cfg, state, ref_params, batch: Rollouts):
   old_logp, ref_logp, values = _chunked_map(score, chunks, batch.tokens)
   num_turns = batch.turn_mask.shape[1]
   turn_mask = batch.turn_mask.astype(bool)
-  # The KL penalty is measured on the policy that produced pi_old's log-probs.
+  # pi in the KL penalty is pi_old, scored like rho (docs/ppo.md).
   logratio = ppo.turn_logratio(old_logp, ref_logp, batch.turn_index, num_turns)
   shaped = ppo.kl_penalized_rewards(batch.rewards, logratio, cfg.kl_beta, turn_mask)
   returns = ppo.turn_returns(shaped, turn_mask)
@@ -317,7 +324,7 @@ def _prepare(config, cfg, state, ref_params, batch: Rollouts):
 
 def _update(config, cfg, policy_tx, value_tx, state: TrainState, ref_params, batch: Rollouts,
             rng):
-  data, stats = _prepare(config, cfg, state, ref_params, batch)
+  data, stats = prepare(config, cfg, state, ref_params, batch)
   schedules = [warmup_schedule(lr, cfg.warmup_steps) for lr in _peak_lrs(cfg)]
 
   def minibatch_step(state: TrainState, mb):
