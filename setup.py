@@ -53,6 +53,7 @@ setuptools.setup(
     name="rlef_jax",
     version="0.1.0",
     description="RLEF: reinforcement learning from execution feedback for code LLMs, in JAX",
+    license="Apache-2.0",
     python_requires=">=3.11",
     packages=setuptools.find_packages(include=["rlef_jax", "rlef_jax.*", "sandbox_runner", "sandbox_runner.*"]),
     include_package_data=True,
