@@ -33,8 +33,13 @@ from typing import Sequence
 from sandbox_runner import compare
 from sandbox_runner import oci
 from sandbox_runner import sandbox
-from sandbox_runner.verdicts import (BadInput, JudgeRequest, JudgeResult, TestCase,  # pylint: disable=unused-import
+# The request/result types live in verdicts.py (no I/O); the package
+# re-exports them, and so does this module for `from sandbox_runner.judge import ...`.
+from sandbox_runner.verdicts import (BadInput, JudgeRequest, JudgeResult, TestCase,
                                      TestResult, Verdict, request_for_problem)
+
+__all__ = ["BadInput", "Judge", "JudgeRequest", "JudgeResult", "TestCase", "TestResult",
+           "Verdict", "request_for_problem"]
 
 # Host deadline = the test's limit + this: the harness kills the test itself at
 # the limit and answers well within it unless the sandbox is wedged.
@@ -131,8 +136,9 @@ class Judge:
       except sandbox.InfraFault as e:
         faults.append(str(e))
         if len(faults) > self.retries:
-          return JudgeResult(Verdict.INFRA_ERROR, sum(t.verdict is Verdict.ACCEPTED for t in results),
-                             len(request.tests), results, infra_attempts=len(faults),
+          passed = sum(t.verdict is Verdict.ACCEPTED for t in results)
+          return JudgeResult(Verdict.INFRA_ERROR, passed, len(request.tests), results,
+                             infra_attempts=len(faults),
                              infra_detail=" | ".join(faults), sandbox_ids=tuple(used))
       finally:
         if box is not None:

@@ -35,8 +35,8 @@ PROBES = [
      Verdict.RUNTIME_ERROR),
     ("read-only root", "open('/x', 'w')", "", Verdict.RUNTIME_ERROR),
     ("read-only interpreter dirs", "open('/usr/lib/x', 'w')", "", Verdict.RUNTIME_ERROR),
-    ("RLIMIT_FSIZE and the /tmp size cap a file", "open('/tmp/f', 'wb').write(b'x' * (80 << 20))", "",
-     Verdict.RUNTIME_ERROR),
+    ("RLIMIT_FSIZE and the /tmp size cap a file",
+     "open('/tmp/f', 'wb').write(b'x' * (80 << 20))", "", Verdict.RUNTIME_ERROR),
     ("RLIMIT_NOFILE caps open files", "fs = [open('/dev/null') for _ in range(1000)]", "",
      Verdict.RUNTIME_ERROR),
     ("no host files", "open('/etc/passwd')", "", Verdict.RUNTIME_ERROR),
@@ -51,8 +51,8 @@ def run(out: TextIO, **judge_kwargs) -> bool:
     print("readback from inside a fresh sandbox (accepted by the judge):", file=out)
     for key, value in ready.items():
       print(f"  {key}: {value}", file=out)
-    requests = [JudgeRequest(program, [TestCase("", expected)], time_limit_s=3.0, memory_mb=256)
-                for _, program, expected, _ in PROBES]
+    requests = [JudgeRequest(program, [TestCase("", expected)], time_limit_s=3.0,
+                             memory_mb=256) for _, program, expected, _ in PROBES]
     start = time.monotonic()
     results = judge.run_batch(requests)
     print(f"\n{'probe':50s} {'verdict':14s} ok   ({time.monotonic() - start:.1f} s)", file=out)
@@ -60,7 +60,7 @@ def run(out: TextIO, **judge_kwargs) -> bool:
     for (what, _, _, want), result in zip(PROBES, results):
       ok = result.verdict is want
       all_ok &= ok
-      print(f"{what:50s} {result.verdict.value:14s} {'yes' if ok else 'NO (wanted ' + want.value + ')'}",
-            file=out)
+      mark = "yes" if ok else f"NO (wanted {want.value})"
+      print(f"{what:50s} {result.verdict.value:14s} {mark}", file=out)
   print("\nselfcheck: " + ("all limits hold" if all_ok else "FAILED"), file=out)
   return all_ok

@@ -42,7 +42,10 @@ def _default_time_limit(meta: dict[str, str]) -> float:
 
 def _request(path: pathlib.Path) -> sr.JudgeRequest:
   meta = _header(path)
-  test = sr.TestCase(eval(meta.get("input", '""')), eval(meta.get("output", '"ok"')))  # pylint: disable=eval-used
+  # The headers are our own test data, written as Python expressions.
+  stdin = eval(meta.get("input", '""'))  # pylint: disable=eval-used
+  expected = eval(meta.get("output", '"ok"'))  # pylint: disable=eval-used
+  test = sr.TestCase(stdin, expected)
   return sr.JudgeRequest(path.read_bytes().decode("utf-8"), [test] * int(meta.get("tests", 1)),
                          time_limit_s=float(meta.get("time_limit", _default_time_limit(meta))),
                          memory_mb=int(meta.get("memory_mb", 256)))
