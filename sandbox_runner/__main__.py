@@ -18,36 +18,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import pathlib
 import sys
 import time
 
+from sandbox_runner import demo
 from sandbox_runner import selfcheck
 from sandbox_runner.judge import Judge
 from sandbox_runner.verdicts import BadInput, request_for_problem
-
-EXAMPLES = pathlib.Path(__file__).parent / "examples"
-
-
-def _read_program(path: str) -> str:
-  try:
-    data = pathlib.Path(path).read_bytes()
-  except OSError as e:
-    raise BadInput(f"cannot read program {path}: {e.strerror}") from None
-  try:
-    return data.decode("utf-8")
-  except UnicodeDecodeError as e:
-    raise BadInput(f"program {path} is not UTF-8 ({e.reason} at byte {e.start})") from None
-
-
-def _read_problem(path: str) -> dict:
-  try:
-    with open(path, "rb") as f:
-      return json.load(f)
-  except OSError as e:
-    raise BadInput(f"cannot read problem {path}: {e.strerror}") from None
-  except ValueError as e:
-    raise BadInput(f"problem {path} is not valid JSON: {e}") from None
 
 
 def _judge(args) -> int:
@@ -58,8 +35,8 @@ def _judge(args) -> int:
     overrides["memory_mb"] = args.memory_mb
   if args.stop_on_first_failure:
     overrides["stop_on_first_failure"] = True
-  request = request_for_problem(_read_problem(args.problem), _read_program(args.program),
-                                tests=args.tests, **overrides)
+  problem, program = demo.read_problem(args.problem), demo.read_program(args.program)
+  request = request_for_problem(problem, program, tests=args.tests, **overrides)
   with Judge(backend=args.backend, max_workers=1, pool_size=1) as judge:
     result = judge.run(request)
   print(json.dumps(result.to_json()))
@@ -67,25 +44,11 @@ def _judge(args) -> int:
 
 
 def _demo(args) -> int:
-  cases = []
-  for path in sorted(EXAMPLES.glob("*__*.py.txt")):
-    problem_name, expected = path.name[:-len(".py.txt")].split("__")
-    problem = _read_problem(str(EXAMPLES / f"{problem_name}.json"))
-    cases.append((path.name, expected,
-                  request_for_problem(problem, _read_program(str(path)), tests="all")))
   start = time.monotonic()
-  with Judge(backend=args.backend) as judge:
-    results = judge.run_batch([request for _, _, request in cases])
-  failures = 0
-  print(f"{'solution':36s} {'expected':14s} {'verdict':14s} passed")
-  for (name, expected, _), result in zip(cases, results):
-    ok = result.verdict.value == expected
-    failures += not ok
-    print(f"{name:36s} {expected:14s} {result.verdict.value:14s} "
-          f"{result.passed}/{result.total}{'' if ok else '   <-- MISMATCH'}")
-  print(f"{len(cases)} solutions judged in {time.monotonic() - start:.1f} s; "
-        f"{failures} mismatches")
-  return 1 if failures else 0
+  outcomes = demo.judge_examples(backend=args.backend)
+  print(demo.format_table(outcomes))
+  print(f"({time.monotonic() - start:.1f} s)")
+  return 0 if all(o.ok for o in outcomes) else 1
 
 
 def main(argv=None) -> int:
