@@ -240,9 +240,11 @@ class Judge:
 
   def close(self) -> None:
     """Stops the pool; leaves no containers, processes or files behind."""
-    self._batch.shutdown(wait=True)
-    self._pool.close()
-    shutil.rmtree(self._workdir, ignore_errors=True)
+    try:
+      self._batch.shutdown(wait=True)
+      self._pool.close()
+    finally:
+      shutil.rmtree(self._workdir, ignore_errors=True)
 
   def __enter__(self) -> "Judge":
     return self
