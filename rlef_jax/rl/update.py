@@ -362,7 +362,8 @@ def make_update(config: LlamaConfig, cfg: PPOConfig, mesh: Mesh | None = None):
   The value net shares `config` (both start from the same LLM). With a mesh,
   inputs and outputs are placed by the rules table (the batch dim over
   data x fsdp, which must divide B / num_minibatches / microbatches) and
-  activations are constrained inside.
+  activations are constrained inside; the jitted function itself (for
+  `.lower`) is then `update.jitted`, to be called under `jax.set_mesh(mesh)`.
   """
   if cfg.num_minibatches < 1 or cfg.epochs < 1 or cfg.microbatches < 1:
     raise ValueError(f"num_minibatches, epochs and microbatches must be >= 1: {cfg}")
@@ -372,14 +373,13 @@ def make_update(config: LlamaConfig, cfg: PPOConfig, mesh: Mesh | None = None):
     return jax.jit(fn, donate_argnums=0)
 
   replicated = NamedSharding(mesh, PartitionSpec())
+  state_sh = state_shardings(config, cfg, mesh)
   batch_sh = sharding.logical_to_sharding(("batch",), mesh)
   jitted = jax.jit(
       fn, donate_argnums=0,
-      in_shardings=(state_shardings(config, cfg, mesh),
-                    sharding.param_shardings(config, mesh), batch_sh, replicated),
-      out_shardings=(state_shardings(config, cfg, mesh), replicated))
+      in_shardings=(state_sh, sharding.param_shardings(config, mesh), batch_sh, replicated),
+      out_shardings=(state_sh, replicated))
 
-  @functools.wraps(fn)
   def update(state, ref_params, batch, rng):
     # Activation constraints inside the model resolve against the ambient mesh.
     with jax.set_mesh(mesh):
