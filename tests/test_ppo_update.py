@@ -133,8 +133,11 @@ def _one_update(cfg, mesh=None, seed=0):
     ref = sharding.shard_params(ref, CFG, mesh)
   state = ppo_update.init_state(CFG, cfg, params, value_params, mesh)
   update = ppo_update.make_update(CFG, cfg, mesh)
-  state, metrics = update(state, ref, _batch(seed + 10), jax.random.key(3))
-  return jax.device_get((state, metrics))
+  new_state, metrics = update(state, ref, _batch(seed + 10), jax.random.key(3))
+  # The state is donated (its buffers reused in place); the reference is not.
+  assert all(x.is_deleted() for x in jax.tree.leaves(state.policy_params))
+  assert not any(x.is_deleted() for x in jax.tree.leaves(ref))
+  return jax.device_get((new_state, metrics))
 
 
 def _assert_states_close(a, b):
