@@ -7,8 +7,12 @@ the output with the expected one (which never enters the sandbox) and decides
 the verdict. Every exchange has a host-side wall-clock deadline (the test's
 limit plus a grace period): past it the sandbox is killed from outside, the
 test is `time_limit`, and the remaining tests continue in a fresh sandbox. A
-sandbox that fails for any other reason is retried with a fresh one up to
-`retries` times, then the submission is `infra_error` - never a wrong answer.
+sandbox the host OOM-killed for the program's memory (its cgroup says so) is
+`memory_limit` for that test, not retried. A sandbox that fails for any other
+reason is retried with a fresh one up to `retries` times; then the submission
+is `infra_error` (never a wrong answer) unless every attempt died during the
+same test and a control program passes on a fresh sandbox: the program kills
+its sandbox, `runtime_error` (`Judge._guilty`).
 
 Example:
 
@@ -48,6 +52,14 @@ GRACE_S = 5.0
 _BYTES_PER_S = 20e6
 PROCESS_WARNING = ("WARNING: sandbox_runner backend='process' runs untrusted code as a "
                    "plain subprocess with rlimits only: NO isolation from this host.")
+
+
+class _DiedRunning(sandbox.InfraFault):
+  """The sandbox died (no known cause) while test `test_index` of the program ran."""
+
+  def __init__(self, test_index: int, message: str):
+    super().__init__(message)
+    self.test_index = test_index
 
 
 class Judge:
@@ -121,6 +133,7 @@ class Judge:
     self._check(request)
     results: list[TestResult] = []
     faults: list[str] = []
+    died_at: list[int] = []  # Test index of each fault that was a death mid-test.
     used: list[str] = []
     submission_end = time.monotonic() + sum(self._test_budget(request, t)
                                             for t in request.tests) + request.time_limit_s + GRACE_S
@@ -135,7 +148,15 @@ class Judge:
           break
       except sandbox.InfraFault as e:
         faults.append(str(e))
+        if isinstance(e, _DiedRunning):
+          died_at.append(e.test_index)
         if len(faults) > self.retries:
+          if self._guilty(faults, died_at):
+            results.append(TestResult(
+                Verdict.RUNTIME_ERROR, traceback=(
+                    f"the sandbox died while this test ran, on {len(faults)} fresh sandboxes "
+                    "in a row, and a control program ran fine: the program kills its sandbox")))
+            break
           passed = sum(t.verdict is Verdict.ACCEPTED for t in results)
           return JudgeResult(Verdict.INFRA_ERROR, passed, len(request.tests), results,
                              infra_attempts=len(faults),
@@ -146,6 +167,33 @@ class Judge:
     return JudgeResult.from_tests(results, len(request.tests), infra_attempts=len(faults),
                                   infra_detail=" | ".join(faults) or None,
                                   sandbox_ids=tuple(used))
+
+  def _guilty(self, faults: list[str], died_at: list[int]) -> bool:
+    """The rule for blaming the program for sandbox deaths without a known cause.
+
+    Guilty when every attempt died while the same test of the program ran
+    (retries included), and a control program then passes on a fresh sandbox
+    (the infrastructure works). Otherwise the faults stay `infra_error`; the
+    control's own failure goes into the detail, not the attempt count.
+    """
+    if len(died_at) != len(faults) or len(set(died_at)) != 1:
+      return False
+    control = JudgeRequest("print(input())", [TestCase("ok", "ok")], time_limit_s=10.0)
+    box = None
+    try:
+      box = self._pool.get()
+      results: list[TestResult] = []
+      self._run_in(box, control, results, time.monotonic() + 30.0)
+      box.finish()
+      if [t.verdict for t in results] == [Verdict.ACCEPTED]:
+        return True
+      faults[-1] += f" | control program: {results}"
+    except sandbox.InfraFault as e:
+      faults[-1] += f" | control program failed too: {e}"
+    finally:
+      if box is not None:
+        box.destroy()
+    return False
 
   def run_batch(self, requests: Sequence[JudgeRequest]) -> list[JudgeResult]:
     """Judges many submissions concurrently; results in request order."""
@@ -178,6 +226,8 @@ class Judge:
       reply, _ = box.exchange(header, [program], deadline)
     except sandbox.HostTimeout as e:
       raise sandbox.InfraFault(f"compiling took longer than the host allows: {e}") from e
+    except sandbox.InfraFault as e:
+      raise _DiedRunning(len(results), str(e)) from e
     if "syntax_error" in reply:
       n = 1 if request.stop_on_first_failure else len(request.tests) - len(results)
       results.extend(TestResult(Verdict.SYNTAX_ERROR, traceback=reply["syntax_error"])
@@ -199,6 +249,15 @@ class Judge:
       except sandbox.HostTimeout:
         results.append(TestResult(Verdict.TIME_LIMIT, time.monotonic() - start,
                                   traceback="killed by the host's wall clock"))
+        return request.stop_on_first_failure or len(results) == len(request.tests)
+      except sandbox.InfraFault as e:
+        if not box.killed_for_memory():
+          raise _DiedRunning(len(results), str(e)) from e
+        # Not retried: a fresh sandbox would die the same way.
+        results.append(TestResult(
+            Verdict.MEMORY_LIMIT, time.monotonic() - start,
+            traceback=f"the program's processes together exceeded the sandbox's memory "
+                      f"({self.limits.sandbox_memory_mb} MiB); the host killed the sandbox"))
         return request.stop_on_first_failure or len(results) == len(request.tests)
       if reply.get("status") == "limits_failed":
         raise sandbox.InfraFault(f"{box.name}: test limits did not take effect: "

@@ -44,7 +44,7 @@ class SandboxLimits:
     memory_ceiling_mb: RLIMIT_AS of the sandbox; a request may ask up to this.
     sandbox_memory_mb: the host cgroup's memory limit for the whole sandbox
       (gVisor's kernel included): RLIMIT_AS bounds one process, this bounds
-      many. Hitting it kills the sandbox (an `infra_error`, never scored).
+      many. The host kills a sandbox that reaches it: `memory_limit`.
     nofile: open files per process.
     fsize_mb: largest file a test may write.
     tmp_mb: size of the /tmp tmpfs.

@@ -9,6 +9,15 @@ host kills the sandbox from outside (`runsc kill`, then `runsc delete
 missing, early exit, a broken frame, limits that did not take effect) is an
 `InfraFault`. `Pool` keeps sandboxes booted ahead of use, each used once.
 
+Each gVisor sandbox runs in a host memory cgroup that the launcher creates
+itself (`MemoryCgroup`) before `runsc run`: runsc 20221219 joins a cgroup that
+already exists at its default path (the container id under the controller's
+mount) without changing or deleting it. So the host sets the limit, reads
+back that the sandbox joined it, and can still read the cgroup's OOM-kill
+counter after the sandbox died: a sandbox the host killed for the program's
+memory is told apart from one that failed on its own
+(`Sandbox.killed_for_memory`).
+
 Example:
 
     launcher = GVisorLauncher(workdir, limits, interpreter="/usr/bin/python3")
@@ -48,12 +57,70 @@ class HostTimeout(Exception):
   """The host's wall clock ran out and the sandbox was killed from outside."""
 
 
+class MemoryCgroup:
+  """The host memory cgroup (v1 or v2) of one sandbox, made before it starts."""
+
+  def __init__(self, name: str, limit_bytes: int, mount: str = "/sys/fs/cgroup"):
+    v1 = os.path.join(mount, "memory")
+    if os.path.exists(os.path.join(v1, "memory.limit_in_bytes")):
+      self.path = os.path.join(v1, name)
+      self._limit_file, self._events_file = "memory.limit_in_bytes", "memory.oom_control"
+    elif "memory" in _read(os.path.join(mount, "cgroup.controllers")).split():
+      self.path = os.path.join(mount, name)
+      self._limit_file, self._events_file = "memory.max", "memory.events"
+    else:
+      raise InfraFault(f"no memory cgroup controller under {mount}: the sandbox-wide "
+                       "memory limit cannot be set")
+    try:
+      os.mkdir(self.path)
+      with open(os.path.join(self.path, self._limit_file), "w") as f:
+        f.write(str(limit_bytes))
+      seen = _read(os.path.join(self.path, self._limit_file)).strip()
+    except OSError as e:
+      self.remove()
+      raise InfraFault(f"cannot set up memory cgroup {self.path}: {e}") from e
+    if seen != str(limit_bytes):
+      self.remove()
+      raise InfraFault(f"memory cgroup {self.path} limit is {seen}, wanted {limit_bytes}")
+
+  def joined(self) -> bool:
+    """Whether any process (the sandbox's) is in the cgroup."""
+    return bool(_read(os.path.join(self.path, "cgroup.procs")).split())
+
+  def oom_kills(self) -> int:
+    """Processes the host's OOM killer killed in this cgroup (`oom_kill N`)."""
+    for line in _read(os.path.join(self.path, self._events_file)).splitlines():
+      key, _, value = line.partition(" ")
+      if key == "oom_kill":
+        return int(value)
+    return 0
+
+  def remove(self) -> None:
+    # A killed sandbox's processes can take a moment to leave the cgroup.
+    for _ in range(50):
+      try:
+        os.rmdir(self.path)
+        return
+      except FileNotFoundError:
+        return
+      except OSError:
+        time.sleep(0.05)
+
+
+def _read(path: str) -> str:
+  try:
+    with open(path) as f:
+      return f.read()
+  except OSError:
+    return ""
+
+
 class Sandbox:
   """One started harness process and its framed pipes; used once."""
 
   def __init__(self, proc: subprocess.Popen, name: str, stderr_path: str,
-               kill=None, cleanup=None):
-    self.proc, self.name = proc, name
+               kill=None, cleanup=None, cgroup: MemoryCgroup | None = None):
+    self.proc, self.name, self.cgroup = proc, name, cgroup
     self._kill, self._cleanup, self._stderr_path = kill, cleanup, stderr_path
     self._buffer = bytearray()
     self.ready: dict[str, Any] = {}
@@ -128,6 +195,20 @@ class Sandbox:
     poller.register(fd, select.POLLOUT if write else select.POLLIN)
     poller.poll(remaining * 1000)
 
+  def killed_for_memory(self) -> bool:
+    """Whether the host's OOM killer ended this (dead) sandbox: the program's doing.
+
+    Only the judged program allocates inside a started sandbox, so an OOM kill
+    in its cgroup is the program exceeding the sandbox-wide memory limit.
+    """
+    if self.cgroup is None:
+      return False
+    try:
+      self.proc.wait(5)  # The kill has landed once runsc saw its sandbox die.
+    except subprocess.TimeoutExpired:
+      pass
+    return self.cgroup.oom_kills() > 0
+
   def diagnostics(self) -> str:
     try:
       with open(self._stderr_path, "rb") as f:
@@ -156,6 +237,8 @@ class Sandbox:
     self.proc.wait()
     if self._cleanup is not None:
       self._cleanup()
+    if self.cgroup is not None:
+      self.cgroup.remove()
     for stream in (self.proc.stdin, self.proc.stdout):
       try:
         stream.close()
@@ -193,13 +276,15 @@ class GVisorLauncher:
     name = f"rlef-{self._prefix}-{next(self._ids)}"
     stderr_path = os.path.join(self.logs, name)
     argv = [self.runsc, *self.flags, "run", "--bundle", self.bundle, name]
+    cgroup = MemoryCgroup(name, self.limits.sandbox_memory_mb << 20)
     with open(stderr_path, "wb") as err:
       try:
         proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=err, start_new_session=True)
       except OSError as e:
+        cgroup.remove()
         raise InfraFault(f"cannot start {self.runsc}: {e}") from e
-    box = Sandbox(proc, name, stderr_path, kill=self._kill)
+    box = Sandbox(proc, name, stderr_path, kill=self._kill, cgroup=cgroup)
     try:
       ready = box.read_frame(time.monotonic() + BOOT_TIMEOUT_S).get("ready", {})
     except HostTimeout as e:
@@ -209,6 +294,8 @@ class GVisorLauncher:
       raise
     box.ready = ready
     problems = oci.check_readback(ready, self.limits)
+    if not cgroup.joined():
+      problems.append(f"the sandbox is not in its memory cgroup {cgroup.path}")
     if problems:
       box.destroy()
       raise InfraFault(f"{name}: sandbox limits did not take effect: {'; '.join(problems)}")

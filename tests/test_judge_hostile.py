@@ -4,7 +4,7 @@ Each file in tests/hostile/ (`*.py.txt`: data, not modules) declares its
 expected verdict in a header (`# expect: ...`; optional: `# input:` and
 `# output:` as Python expressions, `# time_limit:`, `# memory_mb:`,
 `# tests:`). After each program: its sandbox is
-gone from `runsc list` and from the host's process table, no host secret was
+gone from `runsc list`, the host's process table and its cgroups, no host secret was
 visible, the host canary file is intact, and a known-good submission is
 still accepted. At the end, closing the judge leaves no container, process,
 mount or temp dir.
@@ -19,6 +19,7 @@ import subprocess
 import pytest
 
 import sandbox_runner as sr
+from sandbox_runner import sandbox
 
 HOSTILE = sorted((pathlib.Path(__file__).parent / "hostile").glob("*.py.txt"))
 SECRET = "rlef-host-secret-5b1c0a"
@@ -118,9 +119,35 @@ def test_hostile(host, path):
   for name in result.sandbox_ids:
     assert name not in listed
     assert not any(name in cmd for cmd in commands), f"{name} still has host processes"
+    assert not list(pathlib.Path("/sys/fs/cgroup").glob(f"**/{name}")), f"{name}'s cgroup left"
   for test in result.tests:
     assert SECRET not in test.stdout + test.stderr
   assert canary.read_text() == SECRET
   good = judge.run(sr.JudgeRequest("print(sum(map(int, input().split())))",
                                    [sr.TestCase("2 3\n", "5\n")] * 2))
   assert good.verdict is sr.Verdict.ACCEPTED, good
+
+
+def test_memory_bomb_in_later_test_keeps_earlier_results(host):
+  judge, _ = host
+  bomb = (pathlib.Path(__file__).parent / "hostile" / "memory_bomb_processes.py.txt").read_text()
+  program = "if input() == 'bomb':\n" + "".join(f"  {line}\n" for line in bomb.splitlines())
+  program += "else:\n  print('ok')\n"
+  tests = [sr.TestCase("fine", "ok"), sr.TestCase("bomb", "ok"), sr.TestCase("fine", "ok")]
+  result = judge.run(sr.JudgeRequest(program, tests, time_limit_s=10.0, memory_mb=1000))
+  assert [t.verdict for t in result.tests] == [sr.Verdict.ACCEPTED, sr.Verdict.MEMORY_LIMIT,
+                                               sr.Verdict.ACCEPTED]
+  assert result.verdict is sr.Verdict.MEMORY_LIMIT and result.infra_attempts == 0
+
+
+def test_program_that_kills_every_sandbox_is_guilty(host, monkeypatch):
+  """Sandbox deaths with no known cause, every retry, while one test runs."""
+  judge, _ = host
+  # As on a host whose cgroup gives no OOM counter: only the repetition tells.
+  monkeypatch.setattr(sandbox.Sandbox, "killed_for_memory", lambda self: False)
+  bomb = (pathlib.Path(__file__).parent / "hostile" / "memory_bomb_processes.py.txt").read_text()
+  result = judge.run(sr.JudgeRequest(bomb, [sr.TestCase("", "ok")] * 2, time_limit_s=10.0,
+                                     memory_mb=1000))
+  assert result.verdict is sr.Verdict.RUNTIME_ERROR, result.infra_detail
+  assert result.infra_attempts == judge.retries + 1
+  assert "kills its sandbox" in result.tests[-1].traceback
