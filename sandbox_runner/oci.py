@@ -70,7 +70,7 @@ class SandboxLimits:
 
 
 def harness_argv(interpreter: str, limits: SandboxLimits) -> list[str]:
-  argv = [interpreter, "-I", f"{HARNESS_MOUNT}/harness.py", "--mode=sandbox",
+  argv = [interpreter, "-I", "-S", f"{HARNESS_MOUNT}/harness.py", "--mode=sandbox",
           f"--uid={limits.uid}", f"--stdout-cap={limits.stdout_cap_mb << 20}",
           f"--stderr-cap={limits.stderr_cap_mb << 20}"]
   return argv + [f"--scratch={d}" for d in SCRATCH_DIRS]

@@ -340,7 +340,7 @@ class ProcessLauncher:
     scratch = os.path.join(self.workdir, name)
     os.makedirs(scratch)
     stderr_path = scratch + ".stderr"
-    argv = [self.interpreter, "-I", harness_module.__file__, "--mode=process",
+    argv = [self.interpreter, "-I", "-S", harness_module.__file__, "--mode=process",
             f"--scratch={scratch}", f"--stdout-cap={self.limits.stdout_cap_mb << 20}",
             f"--stderr-cap={self.limits.stderr_cap_mb << 20}"]
     limits = self.limits.rlimits()
