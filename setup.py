@@ -16,7 +16,7 @@ import setuptools
 CORE = [
     "numpy>=1.26",
     "jax>=0.6,<0.13",
-    "flax>=0.11,<0.13",
+    "flax>=0.12,<0.13",
     "optax>=0.2.4",
     "orbax-checkpoint>=0.11",
     "gin-config>=0.5",

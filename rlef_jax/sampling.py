@@ -29,7 +29,7 @@ import numpy as np
 from jax.sharding import Mesh
 
 from rlef_jax import sharding
-from rlef_jax.models import llama
+from rlef_jax.models import layout, llama
 from rlef_jax.models.configs import LlamaConfig
 
 
@@ -238,7 +238,7 @@ def generate(config: LlamaConfig, params: Any, prompts: Sequence[Sequence[int]] 
 def _new_cache(config: LlamaConfig, batch: int, length: int) -> llama.KVCache:
   # Under `jax.set_mesh` the constraint lays the buffers out by the rules table.
   cache = llama.init_cache(config, batch, length)
-  return llama.KVCache(*(sharding.constrain(c, sharding.KV_CACHE_AXES) for c in cache))
+  return llama.KVCache(*(sharding.constrain(c, layout.KV_CACHE_AXES) for c in cache))
 
 
 def _run(config, params, tokens, lengths, rng, settings, max_new_tokens) -> SampleOutput:

@@ -34,6 +34,7 @@ from typing import Any, Mapping, Sequence
 import jax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from rlef_jax.models import layout
 from rlef_jax.models.configs import LlamaConfig
 
 MESH_AXES = ("data", "fsdp", "tensor")
@@ -133,36 +134,6 @@ def constrain(x: jax.Array, logical_axes: LogicalAxes, rules: Rules = LOGICAL_AX
       x, logical_to_spec(logical_axes, dict(mesh.shape), x.shape, rules))
 
 
-def param_logical_axes(config: LlamaConfig) -> dict[str, Any]:
-  """Logical axis names of every parameter, in the params pytree layout."""
-  axes = {
-      "embed": {"embedding": ("vocab", "embed")},
-      "layers": {
-          "attn_norm": {"scale": ("layers", "embed")},
-          "attn": {
-              "wq": ("layers", "embed", "heads", "head_dim"),
-              "wk": ("layers", "embed", "kv_heads", "head_dim"),
-              "wv": ("layers", "embed", "kv_heads", "head_dim"),
-              "wo": ("layers", "heads", "head_dim", "embed"),
-          },
-          "mlp_norm": {"scale": ("layers", "embed")},
-          "mlp": {
-              "w_gate": ("layers", "embed", "mlp"),
-              "w_up": ("layers", "embed", "mlp"),
-              "w_down": ("layers", "mlp", "embed"),
-          },
-      },
-      "final_norm": {"scale": ("embed",)},
-  }
-  if not config.tie_word_embeddings:
-    axes["lm_head"] = {"kernel": ("embed", "vocab")}
-  return axes
-
-
-VALUE_HEAD_AXES = {"kernel": ("embed",), "bias": ()}
-KV_CACHE_AXES = ("layers", "batch", "cache_seq", "kv_heads", "head_dim")
-
-
 def _is_axes(x) -> bool:
   return isinstance(x, tuple) and all(a is None or isinstance(a, str) for a in x)
 
@@ -180,14 +151,14 @@ def tree_shardings(logical_tree: Any, arrays: Any, mesh: Mesh,
 def param_shardings(config: LlamaConfig, mesh: Mesh, params: Any = None,
                     rules: Rules = LOGICAL_AXIS_RULES) -> Any:
   """Shardings of the params pytree (plus `value_head` when `params` has one)."""
-  from rlef_jax.models import llama  # the model imports this module
-  axes = param_logical_axes(config)
+  axes = layout.param_logical_axes(config)
   if params is None:
-    params = jax.eval_shape(lambda: llama.init_params(config, jax.random.key(0)))
+    params = jax.tree.map(lambda s: jax.ShapeDtypeStruct(s, config.param_dtype),
+                          layout.param_shapes(config), is_leaf=lambda s: isinstance(s, tuple))
   else:
-    params = llama.pure_params(params)
+    params = layout.pure_params(params)
   if "value_head" in params:
-    axes["value_head"] = VALUE_HEAD_AXES
+    axes["value_head"] = layout.VALUE_HEAD_AXES
   if "lm_head" not in params:
     axes.pop("lm_head", None)
   return tree_shardings(axes, params, mesh, rules)
@@ -196,8 +167,7 @@ def param_shardings(config: LlamaConfig, mesh: Mesh, params: Any = None,
 def shard_params(params: Any, config: LlamaConfig, mesh: Mesh,
                  rules: Rules = LOGICAL_AXIS_RULES) -> Any:
   """Places a params pytree (pure dict) on the mesh by the rules table."""
-  from rlef_jax.models import llama
-  params = llama.pure_params(params)
+  params = layout.pure_params(params)
   return jax.device_put(params, param_shardings(config, mesh, params, rules))
 
 
@@ -216,7 +186,7 @@ def opt_state_shardings(optimizer: Any, params: Any, param_sharding: Any, mesh: 
 
 def kv_cache_sharding(mesh: Mesh, shape: Sequence[int], rules: Rules = LOGICAL_AXIS_RULES) -> NamedSharding:
   """Sharding of one KV cache buffer [layers, batch, cache_seq, kv_heads, head_dim]."""
-  return logical_to_sharding(KV_CACHE_AXES, mesh, shape, rules)
+  return logical_to_sharding(layout.KV_CACHE_AXES, mesh, shape, rules)
 
 
 def batch_sharding(mesh: Mesh, shape: Sequence[int], logical_axes: LogicalAxes | None = None,

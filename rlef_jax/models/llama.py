@@ -5,15 +5,8 @@ stacked along a leading axis and run with `lax.scan`, so compile time does not
 grow with depth. `Llama` and `LlamaValue` are Flax NNX modules holding the
 same pytree as `nnx.Param`s annotated with their logical axes.
 
-Parameter layout (`init_params`; d = hidden, H/K = query/kv heads, Dh = head
-dim, F = intermediate, L = layers, V = vocab):
-
-    embed.embedding [V, d]      layers.attn_norm.scale [L, d]
-    layers.attn.wq [L, d, H, Dh]  wk, wv [L, d, K, Dh]  wo [L, H, Dh, d]
-    layers.mlp_norm.scale [L, d]
-    layers.mlp.w_gate, w_up [L, d, F]  w_down [L, F, d]
-    final_norm.scale [d]        lm_head.kernel [d, V] (absent when tied)
-    value_head.kernel [d], value_head.bias []   (value model only)
+The parameter layout (shapes and logical axes of every leaf) is declared once
+in `layout.py`.
 
 RoPE follows the Hugging Face layout (rotate the two halves of each head), so
 HF checkpoints load by transpose/reshape alone.
@@ -40,8 +33,9 @@ from flax import nnx
 
 from rlef_jax import sharding
 from rlef_jax.models.configs import LlamaConfig
+from rlef_jax.models.layout import (VALUE_HEAD_AXES, Params, param_logical_axes, param_shapes,
+                                     pure_params)
 
-Params = dict[str, Any]
 _INIT_STD = 0.02  # Hugging Face's `initializer_range` for Llama.
 
 
@@ -50,44 +44,6 @@ class KVCache(NamedTuple):
 
   k: jax.Array
   v: jax.Array
-
-
-def pure_params(params: Any) -> Params:
-  """The pure-dict form of params given as a dict, an `nnx.State` or an NNX module."""
-  if isinstance(params, nnx.Module):
-    params = nnx.state(params, nnx.Param)
-  if isinstance(params, nnx.State):
-    return nnx.to_pure_dict(params)
-  return jax.tree.map(lambda v: v.get_value() if isinstance(v, nnx.Variable) else v, params,
-                      is_leaf=lambda v: isinstance(v, nnx.Variable))
-
-
-def param_shapes(config: LlamaConfig) -> Params:
-  """Shapes of the params pytree."""
-  c = config
-  d, L = c.hidden_size, c.num_layers
-  shapes = {
-      "embed": {"embedding": (c.vocab_size, d)},
-      "layers": {
-          "attn_norm": {"scale": (L, d)},
-          "attn": {
-              "wq": (L, d, c.num_heads, c.head_dim),
-              "wk": (L, d, c.num_kv_heads, c.head_dim),
-              "wv": (L, d, c.num_kv_heads, c.head_dim),
-              "wo": (L, c.num_heads, c.head_dim, d),
-          },
-          "mlp_norm": {"scale": (L, d)},
-          "mlp": {
-              "w_gate": (L, d, c.intermediate_size),
-              "w_up": (L, d, c.intermediate_size),
-              "w_down": (L, c.intermediate_size, d),
-          },
-      },
-      "final_norm": {"scale": (d,)},
-  }
-  if not c.tie_word_embeddings:
-    shapes["lm_head"] = {"kernel": (d, c.vocab_size)}
-  return shapes
 
 
 def init_params(config: LlamaConfig, rng: jax.Array) -> Params:
@@ -203,7 +159,11 @@ def _trunk(config: LlamaConfig, params: Params, tokens, positions, mask_bts,
   """Final-normed hidden states [B, T, d] (compute dtype) and the updated cache."""
   cd = config.compute_dtype
   precision = _precision(config)
-  x = params["embed"]["embedding"].astype(cd)[tokens]
+  # Gather rows from a whole table: FSDP all-gathers every weight at its use
+  # anyway, and a lookup into a sharded table makes XLA's SPMD partitioner fall
+  # back to a full rematerialisation.
+  table = sharding.constrain(params["embed"]["embedding"].astype(cd), (None, None))
+  x = table[tokens]
   x = sharding.constrain(x, ("batch", "seq", "embed"))
   cos, sin = rope_cos_sin(config, positions)
   layers = jax.tree.map(lambda w: w.astype(cd), params["layers"])
@@ -342,7 +302,7 @@ class Llama(nnx.Module):
   def __init__(self, config: LlamaConfig, *, rngs: nnx.Rngs, params: Params | None = None):
     self.config = config
     params = params if params is not None else init_params(config, rngs.params())
-    _as_module_tree(self, params, sharding.param_logical_axes(config))
+    _as_module_tree(self, params, param_logical_axes(config))
 
   def __call__(self, tokens, positions=None, attention_mask=None) -> jax.Array:
     return forward(self.config, self, tokens, positions, attention_mask)
@@ -357,9 +317,9 @@ class LlamaValue(nnx.Module):
       params = init_params(config, rngs.params())
     if "value_head" not in params:
       params = add_value_head(config, params, rngs.params())
-    axes = sharding.param_logical_axes(config)
+    axes = param_logical_axes(config)
     axes.pop("lm_head", None)
-    axes["value_head"] = sharding.VALUE_HEAD_AXES
+    axes["value_head"] = VALUE_HEAD_AXES
     _as_module_tree(self, params, axes)
 
   def __call__(self, tokens, positions=None, attention_mask=None) -> jax.Array:
