@@ -253,11 +253,14 @@ class Judge:
       except sandbox.InfraFault as e:
         if not box.killed_for_memory():
           raise _DiedRunning(len(results), str(e)) from e
-        # Not retried: a fresh sandbox would die the same way.
+        reply = None
+      if reply is None or box.oom_kills():
+        # Not retried (a fresh sandbox would die the same way), and a sandbox
+        # that lost a process to the host's OOM killer is not reused.
         results.append(TestResult(
             Verdict.MEMORY_LIMIT, time.monotonic() - start,
             traceback=f"the program's processes together exceeded the sandbox's memory "
-                      f"({self.limits.sandbox_memory_mb} MiB); the host killed the sandbox"))
+                      f"({self.limits.sandbox_memory_mb} MiB); the host's OOM killer ended them"))
         return request.stop_on_first_failure or len(results) == len(request.tests)
       if reply.get("status") == "limits_failed":
         raise sandbox.InfraFault(f"{box.name}: test limits did not take effect: "

@@ -201,13 +201,15 @@ class Sandbox:
     Only the judged program allocates inside a started sandbox, so an OOM kill
     in its cgroup is the program exceeding the sandbox-wide memory limit.
     """
-    if self.cgroup is None:
-      return False
     try:
       self.proc.wait(5)  # The kill has landed once runsc saw its sandbox die.
     except subprocess.TimeoutExpired:
       pass
-    return self.cgroup.oom_kills() > 0
+    return self.oom_kills() > 0
+
+  def oom_kills(self) -> int:
+    """Host OOM kills in this sandbox so far (a live sandbox can lose a process)."""
+    return 0 if self.cgroup is None else self.cgroup.oom_kills()
 
   def diagnostics(self) -> str:
     try:
