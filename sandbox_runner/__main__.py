@@ -6,7 +6,7 @@
     python -m sandbox_runner selfcheck
     python -m sandbox_runner demo
 
-`judge` prints one JSON object (see DESIGN.md) and exits 0 whatever the
+`judge` prints one JSON object (see docs/design.md) and exits 0 whatever the
 verdict; bad input (malformed problem JSON, no tests, a program that is not
 UTF-8 or is empty) exits 2 with a one-line message; a judge that cannot work
 exits 1. `demo` judges every solution in sandbox_runner/examples/ (named

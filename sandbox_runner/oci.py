@@ -10,7 +10,7 @@ harness is the sandbox's init process, as sandbox-root with a handful of
 capabilities (switch uid, kill, clean up); it runs every test as the
 unprivileged `limits.uid`, where `RLIMIT_NPROC` is enforced (it is not for
 uid 0). `linux.resources.pids` is deliberately unset: it would count gVisor's
-own threads and kill the sandbox kernel (SANDBOX_NOTES.md).
+own threads and kill the sandbox kernel (docs/sandbox_notes.md).
 
 `check_readback` compares what the harness observed inside with what the spec
 asked for; any difference fails the sandbox closed.

@@ -3,7 +3,7 @@
 A request is one program and its tests; a result holds one `TestResult` per
 test that ran, in order, and the overall verdict (the first test that was not
 accepted decides it). `JudgeResult.to_json()` is the object the CLI prints
-(see DESIGN.md).
+(see docs/design.md).
 
 Example:
 
@@ -160,7 +160,7 @@ class JudgeResult:
     return self.verdict is Verdict.ACCEPTED
 
   def to_json(self) -> dict[str, Any]:
-    """The JSON-ready dict the CLI prints (DESIGN.md), plus extra keys."""
+    """The JSON-ready dict the CLI prints (docs/design.md), plus extra keys."""
     return {"verdict": self.verdict.value, "passed": self.passed, "total": self.total,
             "tests": [t.to_json() for t in self.tests],
             "infra_attempts": self.infra_attempts, "infra_detail": self.infra_detail,

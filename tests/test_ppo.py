@@ -1,4 +1,4 @@
-"""rlef_jax.rl.ppo against numpy twins written from RLEF_SPEC.md sections 2-3."""
+"""rlef_jax.rl.ppo against numpy twins written from docs/rlef_method.md sections 2-3."""
 
 import jax
 import jax.numpy as jnp

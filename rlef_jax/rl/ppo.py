@@ -43,7 +43,7 @@ def masked_var(x: Array, mask: Array) -> Array:
   return masked_mean(jnp.square(x - mean), mask)
 
 
-# --- Losses (the DESIGN.md contract) -------------------------------------
+# --- Losses (the docs/design.md contract) -------------------------------------
 
 
 def importance_weight(logp: Array, behaviour_logp: Array) -> Array:

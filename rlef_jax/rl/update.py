@@ -43,7 +43,7 @@ Params = Any
 
 @dataclasses.dataclass(frozen=True)
 class PPOConfig:
-  """Hyper-parameters of the update (RLEF_SPEC.md section 3).
+  """Hyper-parameters of the update (docs/rlef_method.md section 3).
 
   Attributes:
     clip_eps: PPO ratio clip.
