@@ -122,10 +122,7 @@ def test_iter_problems_code_contests_gives_rows(registered):
 
 def test_package_bundled_problems():
   for split, task in (("train", "rlef_bundled_train"), ("test", "rlef_bundled_test")):
-    try:
-      rows = data.bundled_problems(split)
-    except FileNotFoundError:
-      pytest.skip("rlef_jax/data/bundled/*.jsonl not generated yet")
+    rows = data.bundled_problems(split)
     assert rows and all(schema.has_tests(r) for r in rows), split
     assert len({r["name"] for r in rows}) == len(rows)
     names = sorted(r["name"] for r in data.iter_problems(task, seed=0))
