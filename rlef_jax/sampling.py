@@ -3,9 +3,10 @@
 Prompts are left-padded to a bucketed length P (next power of two, so varying
 prompt lengths reuse a handful of compiled programs); every row ends at slot
 P - 1, so decode step i writes slot P + i for all rows while RoPE positions
-stay per-row (slot minus the row's padding). Decoding runs in one
-`lax.while_loop` that stops when every row has emitted a stop token or the
-budget is spent. Each sampled token's log-prob is recorded under the
+stay per-row (slot minus the row's padding). Decoding runs in a few
+`lax.while_loop`s, one per segment of cache slots, each attending only to the
+cache up to its segment's end; they stop when every row has emitted a stop
+token or the budget is spent. Each sampled token's log-prob is recorded under the
 untempered model in float32: the behaviour log-probs PPO needs.
 
 Example:
@@ -177,36 +178,52 @@ def prefill(config: LlamaConfig, params: Any, cache: llama.KVCache, tokens: jax.
   return cache, _record(state, logits[:, 0], settings)
 
 
-@functools.partial(jax.jit, static_argnames=("config", "settings"), donate_argnames=("cache", "state"))
+@functools.partial(jax.jit, static_argnames=("config", "settings", "segment"),
+                   donate_argnames=("cache", "state"))
 def decode(config: LlamaConfig, params: Any, cache: llama.KVCache, state: _State,
-           settings: SamplingParams) -> tuple[llama.KVCache, _State]:
-  """Feeds back sampled tokens until every row stopped or the budget is spent."""
-  prompt_slots = cache.k.shape[2] - state.tokens.shape[1]
+           settings: SamplingParams, segment: int = 32) -> tuple[llama.KVCache, _State]:
+  """Feeds back sampled tokens until every row stopped or the budget is spent.
+
+  The steps run in segments of `segment` cache slots, one `lax.while_loop`
+  each, and a segment's attention reads only the cache up to its last slot:
+  a static shape per loop, and on average about half the reads of attending
+  to the whole cache at every step.
+  """
+  total_slots = cache.k.shape[2]
+  prompt_slots = total_slots - state.tokens.shape[1]
   budget = state.tokens.shape[1]
 
-  def cond(carry):
-    _, state = carry
-    return (state.step < budget) & ~jnp.all(state.done)
+  def run_segment(carry, end):
+    def cond(carry):
+      _, state = carry
+      # Step s writes slot prompt_slots + s - 1, which must lie below `end`.
+      return (state.step < jnp.minimum(budget, end - prompt_slots + 1)) & ~jnp.all(state.done)
 
-  def body(carry):
-    cache, state = carry
-    index = state.step - 1  # the last sampled token, fed back now
-    slot = prompt_slots + index
-    token = jax.lax.dynamic_index_in_dim(state.tokens, index, 1)          # [B, 1]
-    kv_mask = jax.lax.dynamic_update_index_in_dim(
-        state.kv_mask, jnp.ones_like(state.done), slot, 1)
-    positions = (state.prompt_lengths + index)[:, None]
-    logits, cache = llama.forward_with_cache(config, params, token, cache, slot, positions, kv_mask)
-    return cache, _record(state._replace(kv_mask=kv_mask), logits[:, 0], settings)
+    def body(carry):
+      cache, state = carry
+      index = state.step - 1  # the last sampled token, fed back now
+      slot = prompt_slots + index
+      token = jax.lax.dynamic_index_in_dim(state.tokens, index, 1)          # [B, 1]
+      kv_mask = jax.lax.dynamic_update_index_in_dim(
+          state.kv_mask, jnp.ones_like(state.done), slot, 1)
+      positions = (state.prompt_lengths + index)[:, None]
+      logits, cache = llama.forward_with_cache(config, params, token, cache, slot, positions,
+                                               kv_mask, attend_len=end)
+      return cache, _record(state._replace(kv_mask=kv_mask), logits[:, 0], settings)
 
-  return jax.lax.while_loop(cond, body, (cache, state))
+    return jax.lax.while_loop(cond, body, carry)
+
+  carry = (cache, state)
+  for end in range(prompt_slots + segment, total_slots + segment, segment):
+    carry = run_segment(carry, min(end, total_slots))
+  return carry
 
 
 def generate(config: LlamaConfig, params: Any, prompts: Sequence[Sequence[int]] | np.ndarray,
              rng: jax.Array, max_new_tokens: int, temperature: float = 1.0, top_p: float = 1.0,
              top_k: int = 0, stop_tokens: Sequence[int] = (), pad_id: int = 0,
              prompt_lengths: np.ndarray | None = None, mesh: Mesh | None = None,
-             min_bucket: int = 16) -> SampleOutput:
+             min_bucket: int = 16, segment: int = 32) -> SampleOutput:
   """Samples up to `max_new_tokens` for each prompt.
 
   Args:
@@ -215,6 +232,8 @@ def generate(config: LlamaConfig, params: Any, prompts: Sequence[Sequence[int]] 
     temperature: 0 for greedy decoding.
     mesh: place the cache and batch on this mesh by the rules table (params
       should already be sharded there, e.g. with `sharding.shard_params`).
+    segment: decode steps per attention length (see `decode`); smaller ones
+      read less cache but compile more loops.
   """
   settings = SamplingParams(float(temperature), float(top_p), int(top_k),
                             tuple(int(t) for t in stop_tokens), int(pad_id))
@@ -227,11 +246,11 @@ def generate(config: LlamaConfig, params: Any, prompts: Sequence[Sequence[int]] 
     tokens, _ = left_pad([row[len(row) - n:] for row, n in zip(given, lengths)],
                          bucket_length(given.shape[1], min_bucket), pad_id)
   if mesh is None:
-    return _run(config, params, tokens, lengths, rng, settings, max_new_tokens)
+    return _run(config, params, tokens, lengths, rng, settings, max_new_tokens, segment)
   with jax.set_mesh(mesh):
     tokens = jax.device_put(tokens, sharding.batch_sharding(mesh, tokens.shape))
     lengths = jax.device_put(lengths, sharding.batch_sharding(mesh, lengths.shape))
-    return _run(config, params, tokens, lengths, rng, settings, max_new_tokens)
+    return _run(config, params, tokens, lengths, rng, settings, max_new_tokens, segment)
 
 
 @functools.partial(jax.jit, static_argnames=("config", "batch", "length"))
@@ -241,8 +260,8 @@ def _new_cache(config: LlamaConfig, batch: int, length: int) -> llama.KVCache:
   return llama.KVCache(*(sharding.constrain(c, layout.KV_CACHE_AXES) for c in cache))
 
 
-def _run(config, params, tokens, lengths, rng, settings, max_new_tokens) -> SampleOutput:
+def _run(config, params, tokens, lengths, rng, settings, max_new_tokens, segment) -> SampleOutput:
   cache = _new_cache(config, tokens.shape[0], tokens.shape[1] + max_new_tokens)
   cache, state = prefill(config, params, cache, tokens, lengths, rng, settings, max_new_tokens)
-  _, state = decode(config, params, cache, state, settings)
+  _, state = decode(config, params, cache, state, settings, segment)
   return SampleOutput(state.tokens, state.lengths, state.logprobs, state.done)

@@ -80,6 +80,20 @@ def test_prompt_alone_equals_prompt_in_padded_batch(params):
   np.testing.assert_allclose(batch.logprobs[0], alone.logprobs[0], atol=1e-5)
 
 
+def test_decode_segments_do_not_change_the_samples(params):
+  # Segments of 5 slots put several attention-length boundaries inside the
+  # 12-token budget; the default (32) covers it with one.
+  kw = dict(max_new_tokens=NEW, temperature=0.7, top_p=0.9, stop_tokens=STOPS[::3])
+  whole = sampling.generate(CFG, params, PROMPTS, jax.random.key(4), **kw)
+  split = sampling.generate(CFG, params, PROMPTS, jax.random.key(4), segment=5, **kw)
+  np.testing.assert_array_equal(np.asarray(split.tokens), np.asarray(whole.tokens))
+  np.testing.assert_array_equal(np.asarray(split.lengths), np.asarray(whole.lengths))
+  np.testing.assert_allclose(split.logprobs, whole.logprobs, atol=1e-5)
+  valid = np.arange(NEW)[None] < np.asarray(split.lengths)[:, None]
+  want = _teacher_forced_logprobs(params, PROMPTS, split)
+  np.testing.assert_allclose(np.where(valid, split.logprobs, 0), np.where(valid, want, 0), atol=1e-4)
+
+
 def test_prompt_lengths_share_a_compiled_program(params):
   sampling.generate(CFG, params, [[1, 2, 3]] * 2, jax.random.key(0), 4, temperature=0.0)
   compiled = (sampling.prefill._cache_size(), sampling.decode._cache_size())

@@ -155,8 +155,11 @@ def _block(config: LlamaConfig, x_btd, layer, cos, sin, mask_bts, write_kv, prec
 
 
 def _trunk(config: LlamaConfig, params: Params, tokens, positions, mask_bts,
-           cache: KVCache | None, cache_index):
-  """Final-normed hidden states [B, T, d] (compute dtype) and the updated cache."""
+           cache: KVCache | None, cache_index, attend_len: int | None = None):
+  """Final-normed hidden states [B, T, d] (compute dtype) and the updated cache.
+
+  Attention reads only the first `attend_len` cache slots (default: all).
+  """
   cd = config.compute_dtype
   precision = _precision(config)
   # Gather rows from a whole table: FSDP all-gathers every weight at its use
@@ -177,10 +180,12 @@ def _trunk(config: LlamaConfig, params: Params, tokens, positions, mask_bts,
       if kv is None:
         return k, v
       # Only the new entries are written into the carried buffers (in place);
-      # the layer's slice is then read for attention.
+      # the layer's first `attend_len` slots are then read for attention.
       kv = KVCache(*(jax.lax.dynamic_update_slice(c, n[None].astype(c.dtype), (i, 0, cache_index, 0, 0))
                      for c, n in zip(kv, (k, v))))
-      return (jax.lax.dynamic_index_in_dim(c, i, keepdims=False) for c in kv)
+      _, b, s, nk, dh = kv.k.shape
+      size = (1, b, s if attend_len is None else attend_len, nk, dh)
+      return (jax.lax.dynamic_slice(c, (i, 0, 0, 0, 0), size)[0] for c in kv)
 
     x = _block(config, x, layer, cos, sin, mask_bts, write_kv, precision)
     return (x, kv), None
@@ -256,23 +261,29 @@ def init_cache(config: LlamaConfig, batch: int, length: int, dtype=None) -> KVCa
 
 def forward_with_cache(config: LlamaConfig, params: Any, tokens: jax.Array, cache: KVCache,
                        cache_index: jax.Array, positions: jax.Array, kv_mask: jax.Array,
-                       last_only: bool = False) -> tuple[jax.Array, KVCache]:
+                       last_only: bool = False, attend_len: int | None = None
+                       ) -> tuple[jax.Array, KVCache]:
   """Runs `tokens` [B, T] written into cache slots [cache_index, cache_index + T).
 
   Args:
     positions: RoPE positions [B, T] of the new tokens.
     kv_mask: [B, S] bool, the cache slots that hold real tokens (new ones included).
     last_only: return logits of the last new token only ([B, 1, V]).
+    attend_len: static; attention reads only cache slots [0, attend_len), which
+      must hold every slot the new tokens may see (cache_index + T <= attend_len).
+      Attention reads the whole cache otherwise, filled or not, so a decoder
+      that grows this with its position saves most of that work.
 
   Returns:
     float32 logits [B, T or 1, V] and the updated cache. A new token at slot
     `cache_index + t` attends to valid slots up to and including its own.
   """
   params = pure_params(params)
-  slots = jnp.arange(cache.k.shape[2])
+  attend_len = cache.k.shape[2] if attend_len is None else attend_len
+  slots = jnp.arange(attend_len)
   query_slots = cache_index + jnp.arange(tokens.shape[1])
-  mask = (slots[None, :] <= query_slots[:, None])[None] & kv_mask[:, None, :]
-  h, cache = _trunk(config, params, tokens, positions, mask, cache, cache_index)
+  mask = (slots[None, :] <= query_slots[:, None])[None] & kv_mask[:, None, :attend_len]
+  h, cache = _trunk(config, params, tokens, positions, mask, cache, cache_index, attend_len)
   if last_only:
     h = h[:, -1:]
   return _lm_head(config, params, h), cache
