@@ -119,9 +119,10 @@ def decode_floor(batch: int, prompt_len: int, steps: int, repeats: int, mib: int
   tokens = np.random.default_rng(1).integers(1, cfg.vocab_size, (batch, prompt_len)).astype(np.int32)
   lengths = np.full((batch,), prompt_len, np.int32)
   settings = sampling.SamplingParams(**SETTINGS)
+  unroll = jax.devices()[0].platform == "cpu"  # `generate`'s default
 
   def run(n):
-    cache = sampling._new_cache(cfg, batch, prompt_len + n)
+    cache = sampling._new_cache(cfg, batch, prompt_len + n, unroll)
     cache, state = sampling.prefill(cfg, params, cache, tokens, lengths, jax.random.key(0),
                                     settings, n)
     jax.block_until_ready(state)

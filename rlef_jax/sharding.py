@@ -184,9 +184,20 @@ def opt_state_shardings(optimizer: Any, params: Any, param_sharding: Any, mesh: 
       transform_non_params=lambda _: replicated)
 
 
-def kv_cache_sharding(mesh: Mesh, shape: Sequence[int], rules: Rules = LOGICAL_AXIS_RULES) -> NamedSharding:
-  """Sharding of one KV cache buffer [layers, batch, cache_seq, kv_heads, head_dim]."""
-  return logical_to_sharding(layout.KV_CACHE_AXES, mesh, shape, rules)
+def kv_cache_sharding(mesh: Mesh, shape: Sequence[int], kind: str = "k",
+                      rules: Rules = LOGICAL_AXIS_RULES) -> NamedSharding:
+  """Sharding of one KV cache buffer: keys ("k") [layers, batch, kv_heads,
+  head_dim, cache_seq], values ("v") [layers, batch, kv_heads, cache_seq,
+  head_dim]; a 4-dim shape is one layer's buffer (no layers axis)."""
+  return logical_to_sharding(cache_axes(kind, len(shape)), mesh, shape, rules)
+
+
+def cache_axes(kind: str, ndim: int = 5) -> LogicalAxes:
+  """Logical axes of a key ("k") or value ("v") cache buffer of `ndim` dims."""
+  if kind not in ("k", "v") or ndim not in (4, 5):
+    raise ValueError(f"a cache buffer is kind 'k' or 'v' with 4 or 5 dims, got {kind!r}, {ndim}")
+  axes = layout.KEY_CACHE_AXES if kind == "k" else layout.VALUE_CACHE_AXES
+  return axes[5 - ndim:]
 
 
 def batch_sharding(mesh: Mesh, shape: Sequence[int], logical_axes: LogicalAxes | None = None,

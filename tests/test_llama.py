@@ -184,10 +184,13 @@ def test_left_padding_matches_unpadded(params):
   np.testing.assert_allclose(got, _forward(CFG, params, row), atol=1e-5)
 
 
-def test_cache_prefill_then_decode_matches_full_forward(params):
+@pytest.mark.parametrize("per_layer", [False, True], ids=["stacked", "per_layer"])
+def test_cache_prefill_then_decode_matches_full_forward(params, per_layer):
   full = _forward(CFG, params, TOKENS)
   b, t = TOKENS.shape
-  cache = llama.init_cache(CFG, b, 16)
+  cache = llama.init_cache(CFG, b, 16, per_layer=per_layer)
+  if per_layer:  # a per-layer cache goes with unrolled layers
+    params = llama.decode_layout(CFG, params)
   kv_mask = jnp.zeros((b, 16), bool)
   step = jax.jit(llama.forward_with_cache, static_argnums=0)
   chunks = [(0, 8), (8, 9), (9, 12)]
@@ -196,6 +199,30 @@ def test_cache_prefill_then_decode_matches_full_forward(params):
     positions = jnp.broadcast_to(jnp.arange(lo, hi), (b, hi - lo))
     logits, cache = step(CFG, params, TOKENS[:, lo:hi], cache, lo, positions, kv_mask)
     np.testing.assert_allclose(logits, full[:, lo:hi], atol=1e-5)
+
+
+@pytest.mark.parametrize("tied", [False, True], ids=["untied", "tied"])
+def test_decode_layout_is_the_same_model(params, tied):
+  cfg = CFG.replace(tie_word_embeddings=tied)
+  p = dict(params)
+  if tied:
+    p.pop("lm_head")
+  fwd = jax.jit(llama.forward, static_argnums=0)
+  laid = llama.decode_layout(cfg, p)
+  assert isinstance(laid["layers"], tuple) and len(laid["layers"]) == cfg.num_layers
+  wq = laid["layers"][1]["attn"]["wq"]
+  assert isinstance(wq, llama.OutIn) and wq.w.shape == (cfg.num_heads * cfg.head_dim, cfg.hidden_size)
+  np.testing.assert_allclose(fwd(cfg, laid, TOKENS), fwd(cfg, p, TOKENS), atol=1e-5)
+  # Unstacked alone (stored-order kernels) runs the same model too.
+  np.testing.assert_allclose(fwd(cfg, llama.unstack_layers(p), TOKENS), fwd(cfg, p, TOKENS),
+                             atol=1e-5)
+
+
+def test_per_layer_cache_needs_unrolled_layers(params):
+  cache = llama.init_cache(CFG, 1, 16, per_layer=True)
+  with pytest.raises(ValueError, match="unstacked layers"):
+    llama.forward_with_cache(CFG, params, TOKENS[:1, :4], cache, 0,
+                             jnp.arange(4)[None], jnp.ones((1, 16), bool))
 
 
 def test_nnx_module_matches_functional(params):

@@ -36,9 +36,15 @@ def _teacher_forced_logprobs(params, prompts, out):
   return np.take_along_axis(np.asarray(logp), np.asarray(out.tokens)[..., None], -1)[..., 0]
 
 
-def test_recorded_logprobs_equal_teacher_forced_forward(params):
+# Both forms of the sampler: per-layer cache with `decode_layout` params (the
+# CPU default) and a stacked cache under `lax.scan`.
+FORMS = pytest.mark.parametrize("unroll", [True, False], ids=["per_layer", "scan"])
+
+
+@FORMS
+def test_recorded_logprobs_equal_teacher_forced_forward(params, unroll):
   out = sampling.generate(CFG, params, PROMPTS, jax.random.key(1), NEW, temperature=0.7,
-                          top_p=0.9, top_k=50, stop_tokens=STOPS)
+                          top_p=0.9, top_k=50, stop_tokens=STOPS, unroll_layers=unroll)
   lengths, tokens, logprobs = map(np.asarray, (out.lengths, out.tokens, out.logprobs))
   assert logprobs.dtype == np.float32
   valid = np.arange(NEW)[None] < lengths[:, None]
@@ -54,8 +60,10 @@ def test_recorded_logprobs_equal_teacher_forced_forward(params):
     assert (tokens[row, n:] == 0).all() and (logprobs[row, n:] == 0).all()
 
 
-def test_greedy_equals_stepwise_argmax_of_full_forward(params):
-  out = sampling.generate(CFG, params, PROMPTS, jax.random.key(0), NEW, temperature=0.0)
+@FORMS
+def test_greedy_equals_stepwise_argmax_of_full_forward(params, unroll):
+  out = sampling.generate(CFG, params, PROMPTS, jax.random.key(0), NEW, temperature=0.0,
+                          unroll_layers=unroll)
   fwd = jax.jit(llama.forward, static_argnums=0)
   for row, prompt in enumerate(PROMPTS):
     # One fixed-length buffer; causality makes later slots irrelevant.
@@ -68,8 +76,10 @@ def test_greedy_equals_stepwise_argmax_of_full_forward(params):
     assert int(out.lengths[row]) == NEW
 
 
-def test_prompt_alone_equals_prompt_in_padded_batch(params):
-  kw = dict(max_new_tokens=NEW, temperature=1.0, top_p=0.95, stop_tokens=STOPS)
+@FORMS
+def test_prompt_alone_equals_prompt_in_padded_batch(params, unroll):
+  kw = dict(max_new_tokens=NEW, temperature=1.0, top_p=0.95, stop_tokens=STOPS,
+            unroll_layers=unroll)
   alone = sampling.generate(CFG, params, PROMPTS[1:2], jax.random.key(3), **kw)
   # A 20-token neighbour moves the batch to a 32-slot bucket: more padding.
   batch = sampling.generate(CFG, params, [PROMPTS[1], list(range(1, 21)), PROMPTS[0]],
@@ -80,10 +90,12 @@ def test_prompt_alone_equals_prompt_in_padded_batch(params):
   np.testing.assert_allclose(batch.logprobs[0], alone.logprobs[0], atol=1e-5)
 
 
-def test_decode_segments_do_not_change_the_samples(params):
+@FORMS
+def test_decode_segments_do_not_change_the_samples(params, unroll):
   # Segments of 5 slots put several attention-length boundaries inside the
-  # 12-token budget; the default (32) covers it with one.
-  kw = dict(max_new_tokens=NEW, temperature=0.7, top_p=0.9, stop_tokens=STOPS[::3])
+  # 12-token budget; the defaults (32, or the whole cache) cover it with one.
+  kw = dict(max_new_tokens=NEW, temperature=0.7, top_p=0.9, stop_tokens=STOPS[::3],
+            unroll_layers=unroll)
   whole = sampling.generate(CFG, params, PROMPTS, jax.random.key(4), **kw)
   split = sampling.generate(CFG, params, PROMPTS, jax.random.key(4), segment=5, **kw)
   np.testing.assert_array_equal(np.asarray(split.tokens), np.asarray(whole.tokens))
@@ -100,6 +112,14 @@ def test_prompt_lengths_share_a_compiled_program(params):
   sampling.generate(CFG, params, [[1] * 9, [2] * 16], jax.random.key(0), 4, temperature=0.0)
   assert (sampling.prefill._cache_size(), sampling.decode._cache_size()) == compiled
   assert [sampling.bucket_length(n) for n in (1, 16, 17, 100)] == [16, 16, 32, 128]
+
+
+def test_both_forms_sample_the_same(params):
+  kw = dict(max_new_tokens=NEW, temperature=1.0, top_p=0.9, stop_tokens=STOPS)
+  scan = sampling.generate(CFG, params, PROMPTS, jax.random.key(6), unroll_layers=False, **kw)
+  unrolled = sampling.generate(CFG, params, PROMPTS, jax.random.key(6), unroll_layers=True, **kw)
+  np.testing.assert_array_equal(np.asarray(unrolled.tokens), np.asarray(scan.tokens))
+  np.testing.assert_allclose(unrolled.logprobs, scan.logprobs, atol=1e-5)
 
 
 def test_padded_array_input_matches_lists(params):

@@ -108,11 +108,28 @@ def test_kv_cache_sharding_follows_the_table(params):
   with jax.set_mesh(mesh):
     cache = sampling._new_cache(CFG, len(PROMPTS), 24)
     cache, _ = sampling.prefill(CFG, placed, cache, tokens, lengths, jax.random.key(0), settings, 8)
-  # (layers, batch, cache_seq, kv_heads, head_dim): batch on data x fsdp, kv heads on tensor.
-  want = P(None, ("data", "fsdp"), None, "tensor", None)
-  assert sharding.kv_cache_sharding(mesh, cache.k.shape).spec == want
-  for buf in cache:
+  # Keys (layers, batch, kv_heads, head_dim, cache_seq), values (layers, batch,
+  # kv_heads, cache_seq, head_dim): batch on data x fsdp, kv heads on tensor.
+  want = P(None, ("data", "fsdp"), "tensor", None, None)
+  for kind, buf in zip("kv", cache):
+    assert sharding.kv_cache_sharding(mesh, buf.shape, kind).spec == want
     assert buf.sharding.is_equivalent_to(jax.sharding.NamedSharding(mesh, want), buf.ndim)
+
+
+def test_per_layer_kv_cache_sharding_follows_the_table(params):
+  mesh = sharding.make_mesh(sharding.MeshConfig(2, 2, 2))
+  placed = sharding.shard_params(params, CFG, mesh)
+  tokens, lengths = sampling.left_pad(PROMPTS, 16)
+  settings = sampling.SamplingParams(temperature=0.0)
+  with jax.set_mesh(mesh):
+    cache = sampling._new_cache(CFG, len(PROMPTS), 24, per_layer=True)
+    cache, _ = sampling.prefill(CFG, placed, cache, tokens, lengths, jax.random.key(0), settings, 8)
+  want = P(("data", "fsdp"), "tensor", None, None)
+  assert len(cache.k) == len(cache.v) == CFG.num_layers
+  for kind, buffers in zip("kv", cache):
+    for buf in buffers:
+      assert sharding.kv_cache_sharding(mesh, buf.shape, kind).spec == want
+      assert buf.sharding.is_equivalent_to(jax.sharding.NamedSharding(mesh, want), buf.ndim)
 
 
 def test_initialize_distributed_skips_single_host(monkeypatch):

@@ -33,7 +33,11 @@ from rlef_jax.models.configs import LlamaConfig
 Params = dict[str, Any]
 
 VALUE_HEAD_AXES = {"kernel": ("embed",), "bias": ()}
-KV_CACHE_AXES = ("layers", "batch", "cache_seq", "kv_heads", "head_dim")
+# Keys are cached transposed (sequence minor) and values sequence-major, so
+# that both attention matmuls of a decode step read the cache as stored (no
+# transposing copy per step): q @ K is [.., H] x [H, S], p @ V is [.., S] x [S, H].
+KEY_CACHE_AXES = ("layers", "batch", "kv_heads", "head_dim", "cache_seq")
+VALUE_CACHE_AXES = ("layers", "batch", "kv_heads", "cache_seq", "head_dim")
 
 
 def _table(config: LlamaConfig) -> dict[str, Any]:
