@@ -174,3 +174,17 @@ def test_sampling_frequencies_follow_filtered_distribution():
   np.testing.assert_allclose(freq, want, atol=0.018)
   # Recorded log-probs are the unfiltered model's.
   np.testing.assert_allclose(logp, np.log(probs)[np.asarray(tokens)], rtol=1e-5)
+
+
+def test_categorical_frequencies_on_a_large_vocabulary():
+  rng = np.random.default_rng(7)
+  logits = jnp.asarray(rng.normal(size=(1, 1000)) * 2, jnp.float32)
+  probs = jax.nn.softmax(sampling.filter_logits(logits, 1.0, 0.9, 0), axis=-1)
+  draws = 200_000
+  keys = jax.random.split(jax.random.key(3), draws)
+  tokens = np.asarray(jax.jit(sampling.categorical)(keys, jnp.tile(probs, (draws, 1))))
+  p = np.asarray(probs[0], np.float64)
+  assert set(np.unique(tokens)) <= set(np.flatnonzero(p > 0))  # never outside the nucleus
+  freq = np.bincount(tokens, minlength=1000) / draws
+  # Every entry within 5 binomial standard errors (plus float slack).
+  np.testing.assert_array_less(np.abs(freq - p), 5 * np.sqrt(p * (1 - p) / draws) + 1e-5)
