@@ -208,6 +208,13 @@ def batch_sharding(mesh: Mesh, shape: Sequence[int], logical_axes: LogicalAxes |
   return logical_to_sharding(logical_axes, mesh, shape, rules)
 
 
+def batch_shards(mesh: Mesh, rules: Rules = LOGICAL_AXIS_RULES) -> int:
+  """How many ways the rules table splits the `batch` axis on this mesh."""
+  axes = logical_to_spec(("batch",), dict(mesh.shape), rules=rules)[0]
+  axes = () if axes is None else (axes,) if isinstance(axes, str) else tuple(axes)
+  return math.prod(mesh.shape[a] for a in axes)
+
+
 def initialize_distributed() -> bool:
   """`jax.distributed.initialize()` when the environment describes a multi-host job.
 

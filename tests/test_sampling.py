@@ -122,6 +122,29 @@ def test_both_forms_sample_the_same(params):
   np.testing.assert_allclose(unrolled.logprobs, scan.logprobs, atol=1e-5)
 
 
+def test_batch_sizes_share_a_compiled_program_and_empty_rows_stay_empty(params):
+  kw = dict(max_new_tokens=6, temperature=1.0, top_p=0.9, stop_tokens=STOPS)
+  five = sampling.generate(CFG, params, PROMPTS + [[9, 8, 7]], jax.random.key(2), **kw)
+  compiled = (sampling.prefill._cache_size(), sampling.decode._cache_size())
+  three = sampling.generate(CFG, params, PROMPTS[:3], jax.random.key(2), **kw)
+  assert (sampling.prefill._cache_size(), sampling.decode._cache_size()) == compiled
+  assert five.tokens.shape == (5, 6) and three.tokens.shape == (3, 6)
+  # The padding rows change nothing for the real ones: keys are per row.
+  np.testing.assert_array_equal(np.asarray(three.tokens), np.asarray(five.tokens[:3]))
+  np.testing.assert_allclose(three.logprobs, five.logprobs[:3], atol=1e-5)
+  # An empty row (prompt length 0) is done at once and records nothing.
+  tokens, lengths = sampling.left_pad(PROMPTS[:2], 16)
+  lengths[1] = 0
+  settings = sampling.SamplingParams(temperature=1.0, stop_tokens=STOPS)
+  cache = sampling._new_cache(CFG, 2, 22)
+  cache, state = sampling.prefill(CFG, params, cache, tokens, lengths, jax.random.key(0), settings, 6)
+  _, state = sampling.decode(CFG, params, cache, state, settings)
+  assert int(state.lengths[1]) == 0 and (np.asarray(state.tokens[1]) == 0).all()
+  assert int(state.lengths[0]) > 0
+  with pytest.raises(ValueError, match="batch_multiple"):
+    sampling.generate(CFG, params, PROMPTS, jax.random.key(0), 4, batch_multiple=0)
+
+
 def test_padded_array_input_matches_lists(params):
   tokens, lengths = sampling.left_pad(PROMPTS, 11)
   a = sampling.generate(CFG, params, tokens, jax.random.key(0), 4, temperature=0.0,
