@@ -200,8 +200,9 @@ def prefill(config: LlamaConfig, params: Any, cache: llama.KVCache, tokens: jax.
   pad = p - prompt_lengths
   kv_mask = (slots[None, :] >= pad[:, None]) & (slots[None, :] < p)
   positions = jnp.maximum(jnp.arange(p)[None, :] - pad[:, None], 0)
+  # The prompt attends only to its own slots: the rest of the cache is empty.
   logits, cache = llama.forward_with_cache(config, params, tokens, cache, 0, positions, kv_mask,
-                                           last_only=True)
+                                           last_only=True, attend_len=p)
   state = _State(
       step=jnp.zeros((), jnp.int32),
       tokens=jnp.full((b, max_new_tokens), settings.pad_id, jnp.int32),
@@ -306,6 +307,9 @@ def generate(config: LlamaConfig, params: Any, prompts: Sequence[Sequence[int]] 
     tokens, _ = left_pad([row[len(row) - n:] for row, n in zip(given, lengths)],
                          bucket_length(given.shape[1], min_bucket), pad_id)
   rows = len(lengths)
+  if int(lengths.max()) + max_new_tokens > config.max_position_embeddings:
+    raise ValueError(f"a {int(lengths.max())}-token prompt plus {max_new_tokens} new tokens "
+                     f"exceeds max_position_embeddings ({config.max_position_embeddings})")
   if batch_multiple < 1:
     raise ValueError(f"batch_multiple must be >= 1, got {batch_multiple}")
   if mesh is not None:

@@ -145,6 +145,14 @@ def test_batch_sizes_share_a_compiled_program_and_empty_rows_stay_empty(params):
     sampling.generate(CFG, params, PROMPTS, jax.random.key(0), 4, batch_multiple=0)
 
 
+def test_positions_past_the_config_are_refused(params):
+  cfg = CFG.replace(max_position_embeddings=16)
+  with pytest.raises(ValueError, match="max_position_embeddings"):
+    sampling.generate(cfg, params, [[1] * 11], jax.random.key(0), 6)
+  out = sampling.generate(cfg, params, [[1] * 11], jax.random.key(0), 5)  # positions 0..15
+  assert out.tokens.shape == (1, 5)
+
+
 def test_padded_array_input_matches_lists(params):
   tokens, lengths = sampling.left_pad(PROMPTS, 11)
   a = sampling.generate(CFG, params, tokens, jax.random.key(0), 4, temperature=0.0,
