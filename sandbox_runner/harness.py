@@ -423,13 +423,13 @@ def _force_remove(func, path, _):
 
 def _parse_args(argv: list[str]) -> dict:
   """`--key=value` flags; argparse would add to every sandbox's boot time."""
-  args = {"mode": None, "uid": None, "scratch": [], "stdout-cap": 32 << 20,
+  args = {"mode": None, "uid": None, "scratch": [], "rlimit": [], "stdout-cap": 32 << 20,
           "stderr-cap": 4 << 20}
   for arg in argv:
     key, _, value = arg[2:].partition("=")
     if key not in args or not arg.startswith("--"):
       raise SystemExit(f"harness: unknown argument {arg!r}")
-    if key == "scratch":
+    if key in ("scratch", "rlimit"):
       args[key].append(value)
     else:
       args[key] = value if key == "mode" else int(value)
@@ -450,6 +450,12 @@ def _restore_site() -> None:
 
 def main(argv=None) -> int:
   args = _parse_args(sys.argv[1:] if argv is None else argv)
+  # `--rlimit=name:value` (process mode, where no OCI spec sets them): applied
+  # here rather than by the host in a `preexec_fn`, which would run Python
+  # between fork and exec in the host's (multithreaded, JAX) process.
+  for spec in args["rlimit"]:
+    name, _, value = spec.partition(":")
+    resource.setrlimit(_RLIMITS[name], (int(value), int(value)))
   if sys.flags.no_site:
     _restore_site()
   soft = {n: resource.getrlimit(r)[0] for n, r in _RLIMITS.items()}

@@ -347,16 +347,14 @@ class ProcessLauncher:
             f"--stderr-cap={self.limits.stderr_cap_mb << 20}"]
     limits = self.limits.rlimits()
     del limits["nproc"]  # Per-uid on a shared host: it would throttle the host's user.
-
-    def apply_limits():
-      import resource  # pylint: disable=g-import-not-at-top
-      for key, value in limits.items():
-        resource.setrlimit(getattr(resource, f"RLIMIT_{key.upper()}"), (value, value))
+    # The harness sets them on itself first thing (no preexec_fn: no Python
+    # runs between fork and exec in this multithreaded process).
+    argv += [f"--rlimit={key}:{value}" for key, value in limits.items()]
 
     with open(stderr_path, "wb") as err:
       try:
         proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=err, cwd=scratch, preexec_fn=apply_limits,
+                                stderr=err, cwd=scratch,
                                 env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
                                      "HOME": scratch, "PYTHONDONTWRITEBYTECODE": "1"})
       except OSError as e:

@@ -5,6 +5,7 @@ import os
 import pathlib
 import shutil
 import subprocess
+import warnings
 import sys
 
 import pytest
@@ -114,6 +115,21 @@ def test_process_backend_warns_every_time(capfd):
       result = j.run(sr.JudgeRequest(DOUBLE, _tests(("4", "8"), ("1", "3"))))
     assert [t.verdict.value for t in result.tests] == ["accepted", "wrong_answer"]
     assert "NO isolation" in capfd.readouterr().err
+
+
+def test_process_backend_harness_sets_its_own_rlimits():
+  # The harness applies them itself: no preexec_fn runs Python between fork
+  # and exec in this process, whose JAX threads would make that unsafe.
+  import jax  # pylint: disable=g-import-not-at-top
+  jax.numpy.ones(4).block_until_ready()  # JAX's threads are up
+  with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    with sr.Judge(backend="process", max_workers=1, pool_size=0) as j:
+      limits = j.readback()["rlimits"]
+  assert not [w for w in caught if "fork" in str(w.message)]
+  want = sr.SandboxLimits().rlimits()
+  assert limits["as"] == [want["as"]] * 2 and limits["fsize"] == [want["fsize"]] * 2
+  assert limits["core"] == [0, 0]
 
 
 def _cli(*args, stdin=None):
