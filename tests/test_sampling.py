@@ -81,7 +81,7 @@ def test_prompt_alone_equals_prompt_in_padded_batch(params, unroll):
   kw = dict(max_new_tokens=NEW, temperature=1.0, top_p=0.95, stop_tokens=STOPS,
             unroll_layers=unroll)
   alone = sampling.generate(CFG, params, PROMPTS[1:2], jax.random.key(3), **kw)
-  # A 20-token neighbour moves the batch to a 32-slot bucket: more padding.
+  # A 20-token neighbour moves the batch to a 24-slot bucket: more padding.
   batch = sampling.generate(CFG, params, [PROMPTS[1], list(range(1, 21)), PROMPTS[0]],
                             jax.random.key(3), **kw)
   n = int(alone.lengths[0])
@@ -111,7 +111,9 @@ def test_prompt_lengths_share_a_compiled_program(params):
   compiled = (sampling.prefill._cache_size(), sampling.decode._cache_size())
   sampling.generate(CFG, params, [[1] * 9, [2] * 16], jax.random.key(0), 4, temperature=0.0)
   assert (sampling.prefill._cache_size(), sampling.decode._cache_size()) == compiled
-  assert [sampling.bucket_length(n) for n in (1, 16, 17, 100)] == [16, 16, 32, 128]
+  got = [sampling.bucket_length(n) for n in (1, 16, 17, 24, 25, 33, 48, 49, 100, 1000)]
+  assert got == [16, 16, 24, 24, 32, 48, 48, 64, 128, 1024]
+  assert sampling.bucket_length(20, minimum=32) == 32 and sampling.bucket_length(3, 4) == 4
 
 
 def test_both_forms_sample_the_same(params):
