@@ -218,6 +218,16 @@ def test_decode_layout_is_the_same_model(params, tied):
                              atol=1e-5)
 
 
+def test_cache_overflow_is_refused(params):
+  cache = llama.init_cache(CFG, 1, 8)
+  with pytest.raises(ValueError, match="do not fit a 8-slot cache"):
+    llama.forward_with_cache(CFG, params, TOKENS[:1, :4], cache, 6, jnp.arange(4)[None],
+                             jnp.ones((1, 8), bool))
+  with pytest.raises(ValueError, match="attending to 9 slots"):
+    llama.forward_with_cache(CFG, params, TOKENS[:1, :4], cache, 0, jnp.arange(4)[None],
+                             jnp.ones((1, 8), bool), attend_len=9)
+
+
 def test_per_layer_cache_needs_unrolled_layers(params):
   cache = llama.init_cache(CFG, 1, 16, per_layer=True)
   with pytest.raises(ValueError, match="unstacked layers"):

@@ -422,6 +422,10 @@ def forward_with_cache(config: LlamaConfig, params: Any, tokens: jax.Array, cach
   """
   params = pure_params(params)
   attend_len = cache.length if attend_len is None else attend_len
+  end = cache_index + tokens.shape[1] if isinstance(cache_index, int) else 0  # static only
+  if max(attend_len, end) > cache.length:
+    raise ValueError(f"tokens at slots [{cache_index}, {cache_index + tokens.shape[1]}) "
+                     f"attending to {attend_len} slots do not fit a {cache.length}-slot cache")
   slots = jnp.arange(attend_len)
   query_slots = cache_index + jnp.arange(tokens.shape[1])
   mask = (slots[None, :] <= query_slots[:, None])[None] & kv_mask[:, None, :attend_len]
