@@ -100,33 +100,23 @@ def test_sharded_forward_and_sampling_equal_single_device(params, reference, sha
   np.testing.assert_allclose(sharded.logprobs, out.logprobs, atol=2e-5)
 
 
-def test_kv_cache_sharding_follows_the_table(params):
+@pytest.mark.parametrize("per_layer", [False, True], ids=["stacked", "per_layer"])
+def test_kv_cache_sharding_follows_the_table(params, per_layer):
   mesh = sharding.make_mesh(sharding.MeshConfig(2, 2, 2))
   placed = sharding.shard_params(params, CFG, mesh)
   tokens, lengths = sampling.left_pad(PROMPTS, 16)
   settings = sampling.SamplingParams(temperature=0.0)
   with jax.set_mesh(mesh):
-    cache = sampling._new_cache(CFG, len(PROMPTS), 24)
+    cache = sampling._new_cache(CFG, len(PROMPTS), 24, per_layer=per_layer)
     cache, _ = sampling.prefill(CFG, placed, cache, tokens, lengths, jax.random.key(0), settings, 8)
-  # Keys (layers, batch, kv_heads, head_dim, cache_seq), values (layers, batch,
-  # kv_heads, cache_seq, head_dim): batch on data x fsdp, kv heads on tensor.
-  want = P(None, ("data", "fsdp"), "tensor", None, None)
-  for kind, buf in zip("kv", cache):
-    assert sharding.kv_cache_sharding(mesh, buf.shape, kind).spec == want
-    assert buf.sharding.is_equivalent_to(jax.sharding.NamedSharding(mesh, want), buf.ndim)
-
-
-def test_per_layer_kv_cache_sharding_follows_the_table(params):
-  mesh = sharding.make_mesh(sharding.MeshConfig(2, 2, 2))
-  placed = sharding.shard_params(params, CFG, mesh)
-  tokens, lengths = sampling.left_pad(PROMPTS, 16)
-  settings = sampling.SamplingParams(temperature=0.0)
-  with jax.set_mesh(mesh):
-    cache = sampling._new_cache(CFG, len(PROMPTS), 24, per_layer=True)
-    cache, _ = sampling.prefill(CFG, placed, cache, tokens, lengths, jax.random.key(0), settings, 8)
+  # Keys ([layers,] batch, kv_heads, head_dim, cache_seq), values ([layers,]
+  # batch, kv_heads, cache_seq, head_dim): batch on data x fsdp, kv heads on tensor.
   want = P(("data", "fsdp"), "tensor", None, None)
-  assert len(cache.k) == len(cache.v) == CFG.num_layers
+  if not per_layer:
+    want = P(None, *want)
   for kind, buffers in zip("kv", cache):
+    buffers = buffers if per_layer else (buffers,)
+    assert len(buffers) == (CFG.num_layers if per_layer else 1)
     for buf in buffers:
       assert sharding.kv_cache_sharding(mesh, buf.shape, kind).spec == want
       assert buf.sharding.is_equivalent_to(jax.sharding.NamedSharding(mesh, want), buf.ndim)
