@@ -2,7 +2,8 @@
 
 The math lives in pure functions of `(config, params, tokens)`; the layers are
 stacked along a leading axis and run with `lax.scan`, so compile time does not
-grow with depth. `Llama` and `LlamaValue` are Flax NNX modules holding the
+grow with depth (`unstack_layers` / `decode_layout` give an unrolled form for
+CPU decoding, where a scan's per-layer slices are copies). `Llama` and `LlamaValue` are Flax NNX modules holding the
 same pytree as `nnx.Param`s annotated with their logical axes.
 
 The parameter layout (shapes and logical axes of every leaf) is declared once
@@ -19,6 +20,9 @@ Example:
     logits = jax.jit(llama.forward, static_argnums=0)(cfg, params, tokens)  # [B, T, V] f32
     model = llama.Llama(cfg, rngs=nnx.Rngs(0))      # the same model as an NNX module
     values = llama.value_forward(cfg, llama.add_value_head(cfg, params, rng), tokens)  # [B, T]
+    fast = llama.decode_layout(cfg, params)   # unrolled, [out, in] kernels: CPU decoding
+    cache = llama.init_cache(cfg, batch=2, length=64, per_layer=True)
+    logits, cache = llama.forward_with_cache(cfg, fast, tokens, cache, 0, positions, kv_mask)
 """
 
 from __future__ import annotations
@@ -242,7 +246,7 @@ def decode_layout(config: LlamaConfig, params: Any) -> Params:
   Inside `jit` this is one transposing copy of the weights per call, kept for
   the call's duration; a decode loop then reads each weight once per step, at
   the better matmul orientation. Measured on XLA:CPU (2 cores, 246M params,
-  batch 4): a decode step 79 -> ~57 ms from the unrolled loop alone.
+  batch 4): a decode step 79 ms scanned, 57 ms unrolled, 42 ms with `OutIn`.
   """
   params = unstack_layers(params)
 
