@@ -213,6 +213,9 @@ def test_decode_layout_is_the_same_model(params, tied):
   wq = laid["layers"][1]["attn"]["wq"]
   assert isinstance(wq, llama.OutIn) and wq.w.shape == (cfg.num_heads * cfg.head_dim, cfg.hidden_size)
   np.testing.assert_allclose(fwd(cfg, laid, TOKENS), fwd(cfg, p, TOKENS), atol=1e-5)
+  again = llama.decode_layout(cfg, laid)  # already laid out: unchanged
+  assert jax.tree.structure(again) == jax.tree.structure(laid)
+  assert all(a is b for a, b in zip(jax.tree.leaves(again), jax.tree.leaves(laid)))
   # Unstacked alone (stored-order kernels) runs the same model too.
   np.testing.assert_allclose(fwd(cfg, llama.unstack_layers(p), TOKENS), fwd(cfg, p, TOKENS),
                              atol=1e-5)

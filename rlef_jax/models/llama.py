@@ -247,10 +247,13 @@ def decode_layout(config: LlamaConfig, params: Any) -> Params:
   the call's duration; a decode loop then reads each weight once per step, at
   the better matmul orientation. Measured on XLA:CPU (2 cores, 246M params,
   batch 4): a decode step 79 ms scanned, 57 ms unrolled, 42 ms with `OutIn`.
+  Params already in this layout are returned as they are.
   """
   params = unstack_layers(params)
 
   def out_in(w, n_in):
+    if isinstance(w, OutIn):
+      return w
     return OutIn(w.reshape(int(np.prod(w.shape[:n_in])), -1).T, tuple(w.shape[n_in:]))
 
   def layer_out_in(layer):
