@@ -13,7 +13,9 @@ Two figures, each against a baseline measured in the same process:
   cache) / a streaming bandwidth measured here on a 512 MiB buffer (256 MiB in
   --quick): the larger of a jitted JAX copy's (read + write bytes over time)
   and a jitted matvec's (bytes read over time), best of several. The copy
-  alone is reported too (`decode_step_over_copy_floor`). The batch is small
+  alone is reported too (`decode_step_over_copy_floor`). The floor counts
+  only the filled cache; on CPU `generate`'s per-layer form reads the whole
+  cache each step, so the ratio errs against us. The batch is small
   (4) so the step is bandwidth-bound, as decoding is on accelerators; step
   time is the difference of two decode budgets over their step difference.
 
