@@ -1,0 +1,18 @@
+"""The RLEF environment: prompts, code extraction, feedback, token-level
+dialogs and batched multi-turn rollouts with execution feedback (docs/env.md).
+
+Example:
+
+    from rlef_jax.env import feedback, policy, rollout
+    pol = policy.ScriptedPolicy(lambda row, turn, msgs: "```python\\nprint(1)\\n```", tok)
+    out = rollout.run_episodes(pol, rows, judge, tok, rollout.EnvConfig(), jax.random.key(0))
+"""
+
+from rlef_jax.env import cache, code, dialog, feedback, policy, rollout, templates
+from rlef_jax.env.cache import JudgeClient, VerdictCache
+from rlef_jax.env.policy import Context, ModelPolicy, Policy, Sample, ScriptedPolicy
+from rlef_jax.env.rollout import EnvConfig, EpisodeRecord, RolloutResult, run_episodes
+
+__all__ = ["Context", "EnvConfig", "EpisodeRecord", "JudgeClient", "ModelPolicy", "Policy",
+           "RolloutResult", "Sample", "ScriptedPolicy", "VerdictCache", "cache", "code", "dialog",
+           "feedback", "policy", "rollout", "run_episodes", "templates"]

@@ -1,0 +1,568 @@
+"""Batched multi-turn RLEF episodes (docs/rlef_method.md §1, §2, §4; docs/env.md).
+
+`run_episodes` plays one episode per problem row: the policy answers, the
+code runs on the public tests, feedback goes back as the next user turn until
+the public tests pass or the turn limit; then the final code is scored
+(training: public + private; evaluation: private + generated) and r_t
+assigned (+1 / -1 at the final turn, -0.2 for a non-final turn without valid
+code, else 0; the KL term belongs to the RL code). It returns the padded
+`rl.update.Rollouts` for PPO and one `EpisodeRecord` per episode for reports
+and evaluation.
+
+Judging overlaps sampling: the live episodes are split into `judge_groups`
+groups that move through the turns as a pipeline; while group g's code is
+judged on host threads, the next group is sampled on the device.
+
+Example:
+
+    from rlef_jax.env import policy, rollout
+    judge = sandbox_runner.Judge()
+    pol = policy.ModelPolicy(cfg, params, tok, max_new_tokens=256)
+    out = rollout.run_episodes(pol, rows, judge, tok, rollout.EnvConfig(), jax.random.key(0))
+    out.rollouts.tokens.shape, out.stats["cache_hit_rate"], out.records[0].to_json()
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import logging
+import time
+from typing import Any, Mapping, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from sandbox_runner import BadInput, JudgeRequest, JudgeResult, Verdict, request_for_problem
+
+from rlef_jax.data import humaneval, schema
+from rlef_jax.env import cache as cache_lib
+from rlef_jax.env import code as code_lib
+from rlef_jax.env import feedback as fb
+from rlef_jax.env.dialog import Dialog
+from rlef_jax.env.policy import Context, Policy, check_ids
+from rlef_jax.rl.update import Rollouts
+from rlef_jax.sampling import bucket_length
+
+log = logging.getLogger(__name__)
+
+FEEDBACK_KINDS = ("execution", "random", "none")
+_PYTHON3 = schema.LANGUAGES.index("PYTHON3")
+
+
+@dataclasses.dataclass(frozen=True)
+class EnvConfig:
+  """Settings of an episode batch (defaults: the paper's training episode).
+
+  Attributes:
+    max_turns: model turns per episode (the paper sweeps 1/3/5/10).
+    feedback: "execution" (the paper), "random" (feedback of a wrong solution
+      to another problem of the batch; the episode still stops when the true
+      public tests pass) or "none" ("Give it another try." only).
+    independent: k = max_turns single-turn answers to the first prompt
+      instead of a dialog (each scored; one Rollouts row each).
+    context_budget: tokens a dialog may reach, the next response's
+      max_new_tokens included; past it the episode ends with its last
+      response as final (counted as context_limited).
+    feedback_tests: the splits that give feedback and end the episode.
+    score_tests: the splits that score the final code (evaluation:
+      ("private", "generated")).
+    score_every_turn: also score every turn's code (n@k counts each response).
+    pass_reward, fail_reward, invalid_code_reward: r_t values.
+    judge_groups: pipeline groups of sampling vs judging.
+    overlap: judge group g while sampling group g + 1 (False: one after the
+      other, the baseline of benchmarks/rollout_overlap.py).
+    verdict_cache: reuse verdicts of identical requests (docs/env.md).
+    judge_threads: host threads judging (None: the judge's max_workers).
+    max_field_chars, max_feedback_tokens: feedback caps (§1.6).
+    batch_multiple: Rollouts rows are padded to a multiple of this.
+    min_seq_bucket: smallest Rollouts length; lengths are bucketed like
+      sampling's prompts (16, 24, 32, 48, ...) so few programs compile.
+    random_feedback_pool: (problem, wrong solution) pairs judged for "random".
+  """
+
+  max_turns: int = 3
+  feedback: str = "execution"
+  independent: bool = False
+  context_budget: int = 8192
+  feedback_tests: tuple[str, ...] = ("public",)
+  score_tests: tuple[str, ...] = ("public", "private")
+  score_every_turn: bool = False
+  pass_reward: float = 1.0
+  fail_reward: float = -1.0
+  invalid_code_reward: float = -0.2
+  judge_groups: int = 2
+  overlap: bool = True
+  verdict_cache: bool = True
+  judge_threads: int | None = None
+  max_field_chars: int = fb.MAX_FIELD_CHARS
+  max_feedback_tokens: int | None = fb.MAX_FEEDBACK_TOKENS
+  batch_multiple: int = 8
+  min_seq_bucket: int = 64
+  random_feedback_pool: int = 32
+
+  def __post_init__(self):
+    if self.max_turns < 1:
+      raise ValueError(f"max_turns must be >= 1, not {self.max_turns}")
+    if self.feedback not in FEEDBACK_KINDS:
+      raise ValueError(f"feedback must be one of {FEEDBACK_KINDS}, not {self.feedback!r}")
+    if self.judge_groups < 1 or self.batch_multiple < 1:
+      raise ValueError("judge_groups and batch_multiple must be >= 1")
+    object.__setattr__(self, "feedback_tests", tuple(self.feedback_tests))
+    object.__setattr__(self, "score_tests", tuple(self.score_tests))
+
+
+def _outcome(result: JudgeResult | None, verdict: str | None = None, total: int = 0):
+  if result is None:
+    return {"verdict": verdict, "passed": 0, "total": total}
+  return {"verdict": result.verdict.value, "passed": result.passed, "total": result.total}
+
+
+@dataclasses.dataclass
+class TurnRecord:
+  """One response: its text, code, and the verdicts it got."""
+
+  response: str
+  code: str | None
+  valid: bool
+  public: dict | None = None
+  score: dict | None = None
+  feedback: str | None = None
+
+  def to_json(self) -> dict[str, Any]:
+    return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass
+class EpisodeRecord:
+  """One episode as evaluation and reports read it (`to_json`: a rollouts.jsonl line).
+
+  `dialogs` holds the token-level dialog(s) (one; k for independent sampling).
+  `final` is the final turn's score: {"verdict", "passed", "total"}; a final
+  response without code has verdict "no_code", one that does not compile
+  "syntax_error" (neither is judged).
+  """
+
+  problem: str
+  episode: Any
+  turns: list[TurnRecord] = dataclasses.field(default_factory=list)
+  final: dict | None = None
+  solved: bool = False
+  rewards: list[float] = dataclasses.field(default_factory=list)
+  dropped: str | None = None
+  context_limited: bool = False
+  dialogs: list[Dialog] = dataclasses.field(default_factory=list, repr=False)
+
+  @property
+  def reward(self) -> float:
+    return float(sum(self.rewards))
+
+  @property
+  def num_tokens(self) -> int:
+    return sum(len(d) for d in self.dialogs)
+
+  def to_json(self) -> dict[str, Any]:
+    return {"problem": self.problem, "episode": self.episode,
+            "turns": [t.to_json() for t in self.turns], "final": self.final,
+            "solved": self.solved, "reward": self.reward, "rewards": list(self.rewards),
+            "dropped": self.dropped, "context_limited": self.context_limited,
+            "num_tokens": self.num_tokens}
+
+
+@dataclasses.dataclass
+class RolloutResult:
+  rollouts: Rollouts | None
+  records: list[EpisodeRecord]
+  stats: dict[str, float]
+
+
+# -- problems: how a row is prompted, judged and given feedback ---------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class _Task:
+  """Request builders and feedback renderer of one row (CodeContests or HumanEval)."""
+
+  row: Mapping[str, Any]
+  prompt: str
+  asserts: tuple[str, ...] | None  # HumanEval: the asserts as shown in feedback
+  assert_tests: tuple | None  # HumanEval: one TestCase per assert
+
+  def feedback_request(self, code: str, cfg: EnvConfig) -> JudgeRequest:
+    if self.asserts is not None:  # the check split into its asserts, all run
+      whole = request_for_problem(self.row, code, tests="private", style="assert")
+      return dataclasses.replace(whole, tests=self.assert_tests)
+    return request_for_problem(self.row, code, tests=cfg.feedback_tests)
+
+  def score_request(self, code: str, cfg: EnvConfig) -> JudgeRequest:
+    style = humaneval.test_style(self.row)
+    tests = ("private",) if style == "assert" else cfg.score_tests
+    return request_for_problem(self.row, code, tests=tests, style=style,
+                               stop_on_first_failure=True)
+
+  def render(self, request: JudgeRequest, result: JudgeResult, cfg: EnvConfig, tokenizer) -> str:
+    caps = dict(max_field_chars=cfg.max_field_chars, tokenizer=tokenizer,
+                max_tokens=cfg.max_feedback_tokens)
+    if self.asserts is not None:
+      return fb.assert_feedback(self.asserts, result, kind="humaneval", **caps)
+    return fb.execution_feedback(request.tests, result, **caps)
+
+
+def make_task(row: Mapping[str, Any], cfg: EnvConfig) -> _Task:
+  """The row's task; raises BadInput/ValueError/KeyError with the reason if unusable."""
+  if not isinstance(row, Mapping):
+    raise BadInput(f"a problem must be a mapping, not {type(row).__name__}")
+  description = row.get("description")
+  if not isinstance(description, str) or not description.strip():
+    raise BadInput("no description")
+  if isinstance(row.get("name"), str) and humaneval.test_style(row) == "assert":
+    shown, tests = humaneval.assert_tests(row)
+    task = _Task(row, fb.humaneval_prompt(description), tuple(shown), tuple(tests))
+  else:
+    task = _Task(row, fb.initial_prompt(description), None, None)
+  task.feedback_request("pass", cfg)  # BadInput when a split is missing or malformed
+  task.score_request("pass", cfg)
+  return task
+
+
+# -- the driver ---------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class _Episode:
+  task: _Task
+  record: EpisodeRecord
+  dialog: Dialog
+  done: bool = False
+  public: concurrent.futures.Future | None = None
+  public_request: JudgeRequest | None = None
+  scores: dict = dataclasses.field(default_factory=dict)  # turn -> Future
+
+
+class _Driver:
+  """The state of one `run_episodes` call (a class only to share it between steps)."""
+
+  def __init__(self, policy: Policy, tokenizer, cfg: EnvConfig, client: cache_lib.JudgeClient,
+               rng: jax.Array):
+    self.policy, self.tok, self.cfg, self.client, self.rng = policy, tokenizer, cfg, client, rng
+    key_data = jax.random.key_data(rng) if jax.dtypes.issubdtype(
+        rng.dtype, jax.dtypes.prng_key) else rng
+    self.np_rng = np.random.default_rng(np.asarray(key_data).ravel().tolist())
+    self.sample_s = self.wait_s = 0.0
+    self.random_pool: list[tuple[str, JudgeRequest, concurrent.futures.Future]] = []
+
+  # Sampling -------------------------------------------------------------------------------------
+
+  def _next_key(self) -> jax.Array:
+    self.rng, key = jax.random.split(self.rng)
+    return key
+
+  def sample(self, episodes: list[_Episode], turn: int) -> None:
+    """Samples response `turn` of each live episode and sends its code to the judge."""
+    if not episodes:
+      return
+    prompts = [ep.dialog.prompt_ids() for ep in episodes]
+    check_ids(prompts, self.policy.vocab_size)
+    contexts = [Context(ep.task.row, turn + 1, list(ep.dialog.messages)) for ep in episodes]
+    start = time.monotonic()
+    samples = self.policy.sample(prompts, self._next_key(), contexts)
+    self.sample_s += time.monotonic() - start
+    if len(samples) != len(episodes):
+      raise ValueError(f"policy returned {len(samples)} samples for {len(episodes)} prompts")
+    for ep, s in zip(episodes, samples):
+      check_ids([s.ids], self.policy.vocab_size, "sampled response")
+      ep.dialog.add_response(s, turn, self.tok)
+      code = code_lib.extract_code(s.text)
+      ep.record.turns.append(TurnRecord(s.text, code, code_lib.is_valid_code(code)))
+      if code is not None:  # a response without code is never judged
+        ep.public_request = ep.task.feedback_request(code, self.cfg)
+        ep.public = self.client.submit(ep.public_request)
+        if self.cfg.score_every_turn and ep.record.turns[-1].valid:
+          self.score_last(ep)
+
+  def wait(self, future: concurrent.futures.Future) -> JudgeResult:
+    start = time.monotonic()
+    try:
+      return future.result()
+    finally:
+      self.wait_s += time.monotonic() - start
+
+  # Turn ends ------------------------------------------------------------------------------------
+
+  def resolve(self, ep: _Episode, turn: int) -> None:
+    """After response `turn` is judged: end the episode, or append its feedback."""
+    rec, last = ep.record.turns[-1], turn == self.cfg.max_turns - 1
+    result = None
+    if ep.public is not None:
+      result = self.wait(ep.public)
+      ep.public = None
+      if result.verdict is Verdict.INFRA_ERROR:
+        self.drop(ep, result)
+        return
+      rec.public = _outcome(result)
+    if (result is not None and result.accepted) or last:
+      self.finish(ep)
+      return
+    text = self.feedback_text(ep, result)
+    extra = len(self.tok.render_message({"role": "user", "content": text}))
+    extra += len(self.tok.render_header("assistant"))
+    if len(ep.dialog) + extra + self.policy.max_new_tokens > self.cfg.context_budget:
+      ep.record.context_limited = True
+      self.finish(ep)
+      return
+    rec.feedback = text
+    ep.dialog.add_user(text, self.tok)
+
+  def feedback_text(self, ep: _Episode, result: JudgeResult | None) -> str:
+    if self.cfg.feedback == "none":
+      return fb.NO_FEEDBACK
+    if self.cfg.feedback == "random":
+      return self.random_feedback(ep)
+    if result is None:
+      return fb.PARSE_FAILURE
+    return ep.task.render(ep.public_request, result, self.cfg, self.tok)
+
+  def score_last(self, ep: _Episode) -> None:
+    """Sends the latest response to scoring (once; invalid code is never judged)."""
+    turn, rec = len(ep.record.turns) - 1, ep.record.turns[-1]
+    if rec.valid and turn not in ep.scores:
+      ep.scores[turn] = self.client.submit(ep.task.score_request(rec.code, self.cfg))
+
+  def finish(self, ep: _Episode) -> None:
+    """The last response is final."""
+    ep.done = True
+    self.score_last(ep)
+
+  def drop(self, ep: _Episode, result: JudgeResult) -> None:
+    ep.done = True
+    ep.record.dropped = "infra_error"
+    log.warning("episode %s of %r dropped: the judge failed (%s)", ep.record.episode,
+                ep.record.problem, (result.infra_detail or "")[:200])
+
+  # Random feedback (ablation) -------------------------------------------------------------------
+
+  def start_random_pool(self, tasks: Sequence[_Task]) -> None:
+    """Judges wrong solutions of the batch's problems; their feedback is the random feedback."""
+    pairs = []
+    for task in {t.row["name"]: t for t in tasks if t.asserts is None}.values():
+      wrong = task.row.get("incorrect_solutions") or {}
+      pairs += [(task, src) for lang, src in zip(wrong.get("language", []), wrong.get("solution", []))
+                if lang == _PYTHON3 and code_lib.is_valid_code(src)]
+    if len({t.row["name"] for t, _ in pairs}) < 2:
+      raise ValueError("feedback='random' needs wrong Python 3 solutions (incorrect_solutions) "
+                       "of at least two different problems in the batch")
+    order = self.np_rng.permutation(len(pairs))[:self.cfg.random_feedback_pool]
+    for i in order:
+      task, src = pairs[i]
+      # Public tests, then private, stopping at the first failure: many wrong solutions
+      # pass the examples, so the private tests supply the failure.
+      req = request_for_problem(task.row, src, tests=("public", "private"),
+                                stop_on_first_failure=True)
+      self.random_pool.append((task.row["name"], req, self.client.submit(req)))
+
+  def random_feedback(self, ep: _Episode) -> str:
+    others = [p for p in self.random_pool if p[0] != ep.task.row["name"]]
+    for i in self.np_rng.permutation(len(others)):
+      _, req, future = others[i]
+      result = self.wait(future)
+      if result.verdict not in (Verdict.ACCEPTED, Verdict.INFRA_ERROR):
+        return fb.execution_feedback(req.tests, result, max_field_chars=self.cfg.max_field_chars,
+                                     tokenizer=self.tok, max_tokens=self.cfg.max_feedback_tokens)
+    raise ValueError("feedback='random': no wrong solution of another problem failed its tests")
+
+  # Scoring and rewards ---------------------------------------------------------------------------
+
+  def settle(self, ep: _Episode) -> None:
+    """Collects the scores and assigns the rewards of a finished episode."""
+    rec = ep.record
+    for turn, future in sorted(ep.scores.items()):
+      result = self.wait(future)
+      if result.verdict is Verdict.INFRA_ERROR:
+        self.drop(ep, result)
+        return
+      rec.turns[turn].score = _outcome(result)
+    final = rec.turns[-1]
+    if final.score is None:  # invalid final code: known to fail, never judged
+      total = len(ep.task.score_request("pass", self.cfg).tests)
+      final.score = _outcome(None, "syntax_error" if final.code is not None else "no_code", total)
+    rec.final = final.score
+    rec.solved = final.score["verdict"] == Verdict.ACCEPTED.value
+    cfg = self.cfg
+    rec.rewards = [0.0 if t.valid else cfg.invalid_code_reward for t in rec.turns[:-1]]
+    rec.rewards.append(cfg.pass_reward if rec.solved else cfg.fail_reward)
+
+
+def _play(driver: _Driver, episodes: list[_Episode]) -> None:
+  """The turn loop over pipeline groups (see the module docstring)."""
+  cfg = driver.cfg
+  groups = [episodes[g::cfg.judge_groups] for g in range(cfg.judge_groups)]
+  for turn in range(cfg.max_turns):
+    for group in groups:
+      if turn > 0 and cfg.overlap:  # this group's previous turn was judged meanwhile
+        for ep in group:
+          if not ep.done:
+            driver.resolve(ep, turn - 1)
+      live = [ep for ep in group if not ep.done]
+      driver.sample(live, turn)
+      if not cfg.overlap:
+        for ep in live:
+          driver.resolve(ep, turn)
+  if cfg.overlap:
+    for ep in episodes:
+      if not ep.done:
+        driver.resolve(ep, cfg.max_turns - 1)
+
+
+def _independent(driver: _Driver, episodes: list[_Episode]) -> None:
+  """k single-turn answers per problem, each scored; stops at the first that passes public."""
+  for _ in range(driver.cfg.max_turns):
+    live = [ep for ep in episodes if not ep.done]
+    for ep in live:  # each attempt is its own one-turn dialog (turn 0 of its row)
+      ep.dialog = Dialog.start(driver.tok, ep.task.prompt)
+      ep.record.dialogs.append(ep.dialog)
+    driver.sample(live, 0)
+    for ep in live:
+      driver.score_last(ep)
+    for ep in live:
+      if ep.public is None:
+        continue
+      result = driver.wait(ep.public)
+      ep.public = None
+      if result.verdict is Verdict.INFRA_ERROR:
+        driver.drop(ep, result)
+        continue
+      ep.record.turns[-1].public = _outcome(result)
+      ep.done = result.accepted
+  for ep in episodes:
+    ep.done = True
+
+
+def run_episodes(policy: Policy, problems: Sequence[Mapping[str, Any]], judge, tokenizer,
+                 cfg: EnvConfig, rng: jax.Array, episode_ids: Sequence[Any] | None = None,
+                 cache: cache_lib.VerdictCache | None = None) -> RolloutResult:
+  """Plays one episode per row of `problems` (repeat a row for several rollouts).
+
+  Args:
+    policy: a `ModelPolicy`, `ScriptedPolicy` or anything with `sample`.
+    problems: CodeContests rows (or HumanEval records); unusable rows are
+      skipped, counted and logged.
+    judge: a `sandbox_runner.Judge`.
+    tokenizer: renders user turns; must be the policy's.
+    cfg: the episode settings.
+    rng: sampling randomness (and the random-feedback draw).
+    episode_ids: one id per row (default 0, 1, ...).
+    cache: a `VerdictCache` to share across calls (default: a fresh one when
+      `cfg.verdict_cache`).
+  """
+  wall = time.monotonic()
+  if episode_ids is None:
+    episode_ids = list(range(len(problems)))
+  if len(episode_ids) != len(problems):
+    raise ValueError(f"{len(episode_ids)} episode ids for {len(problems)} problems")
+  if tokenizer.pad_id >= policy.vocab_size:
+    raise ValueError(f"pad id {tokenizer.pad_id} is outside the model's {policy.vocab_size} ids")
+  if cfg.verdict_cache and cache is None:
+    cache = cache_lib.VerdictCache()
+  client = cache_lib.JudgeClient(judge, cache if cfg.verdict_cache else None, cfg.judge_threads)
+  driver = _Driver(policy, tokenizer, cfg, client, rng)
+  episodes, records, skipped, too_long = [], [], 0, 0
+  try:
+    for row, eid in zip(problems, episode_ids):
+      name = row.get("name", "?") if isinstance(row, Mapping) else "?"
+      try:
+        task = make_task(row, cfg)
+      except (BadInput, ValueError, KeyError, TypeError, SyntaxError) as e:
+        skipped += 1
+        log.warning("skipping problem %r (episode %s): %s", name, eid, e)
+        continue
+      dialog = Dialog.start(tokenizer, task.prompt)
+      if len(dialog) + policy.max_new_tokens > cfg.context_budget:
+        skipped += 1
+        too_long += 1
+        log.warning("skipping problem %r (episode %s): its %d-token prompt plus %d new tokens "
+                    "exceeds the context budget of %d", name, eid, len(dialog),
+                    policy.max_new_tokens, cfg.context_budget)
+        continue
+      record = EpisodeRecord(name, eid, dialogs=[] if cfg.independent else [dialog])
+      records.append(record)
+      episodes.append(_Episode(task, record, dialog))
+    if episodes:
+      if cfg.feedback == "random" and not cfg.independent and cfg.max_turns > 1:
+        driver.start_random_pool([ep.task for ep in episodes])
+      (_independent if cfg.independent else _play)(driver, episodes)
+      for ep in episodes:
+        if ep.record.dropped is None:
+          driver.settle(ep)
+  finally:
+    client.close()
+  rollouts = to_rollouts(records, cfg, tokenizer.pad_id,
+                         len(problems) * (cfg.max_turns if cfg.independent else 1))
+  stats = _stats(records, cfg, skipped, too_long, driver, client, time.monotonic() - wall)
+  return RolloutResult(rollouts, records, stats)
+
+
+def _stats(records, cfg, skipped, too_long, driver, client, wall_s) -> dict[str, float]:
+  kept = [r for r in records if r.dropped is None]
+  turns = [t for r in kept for t in r.turns]
+  n = max(len(kept), 1)
+  return {
+      "episodes": float(len(records)),
+      "dropped_infra": float(sum(r.dropped == "infra_error" for r in records)),
+      "skipped_bad_rows": float(skipped),
+      "skipped_long_prompts": float(too_long),
+      "context_limited": float(sum(r.context_limited for r in kept)),
+      "solve_rate": sum(r.solved for r in kept) / n,
+      "mean_turns": len(turns) / n,
+      "invalid_code_rate": sum(not t.valid for t in turns) / max(len(turns), 1),
+      "reward_mean": sum(r.reward for r in kept) / n,
+      "num_tokens": float(sum(r.num_tokens for r in kept)),
+      **client.stats(),
+      "sample_s": driver.sample_s,
+      "judge_s": driver.wait_s,
+      "wall_s": wall_s,
+  }
+
+
+def to_rollouts(records: Sequence[EpisodeRecord], cfg: EnvConfig, pad_id: int,
+                min_rows: int = 0) -> Rollouts | None:
+  """The kept episodes as a `Rollouts` batch padded to static buckets.
+
+  Rows: one per dialog (independent sampling: one per attempt), padded with
+  empty rows (pad ids, every mask False) to a multiple of `batch_multiple`
+  of at least `min_rows`, so dropped episodes do not change the shape.
+  Length: `sampling.bucket_length` of the longest dialog. Turns: max_turns.
+  """
+  rows = []
+  for r in records:
+    if r.dropped is not None:
+      continue
+    if cfg.independent:
+      rows += [(d, [r.rewards[i]]) for i, d in enumerate(r.dialogs)]
+    else:
+      rows.append((r.dialogs[0], r.rewards))
+  if not rows:
+    return None
+  num_rows = max(len(rows), min_rows)
+  num_rows = -(-num_rows // cfg.batch_multiple) * cfg.batch_multiple
+  length = bucket_length(max(len(d) for d, _ in rows), cfg.min_seq_bucket)
+  turns = cfg.max_turns
+  tokens = np.full((num_rows, length), pad_id, np.int32)
+  response_mask = np.zeros((num_rows, length), bool)
+  turn_index = np.full((num_rows, length), -1, np.int32)
+  logp = np.zeros((num_rows, length), np.float32)
+  value_positions = np.zeros((num_rows, turns), np.int32)
+  turn_mask = np.zeros((num_rows, turns), bool)
+  rewards = np.zeros((num_rows, turns), np.float32)
+  for b, (d, rs) in enumerate(rows):
+    n, t = len(d), len(rs)
+    tokens[b, :n] = d.ids
+    response_mask[b, :n] = d.response_mask
+    turn_index[b, :n] = d.turn_index
+    logp[b, :n] = d.logprobs
+    value_positions[b, :t] = d.value_positions[:t]
+    turn_mask[b, :t] = True
+    rewards[b, :t] = rs
+  return Rollouts(tokens=jnp.asarray(tokens), response_mask=jnp.asarray(response_mask),
+                  turn_index=jnp.asarray(turn_index), behaviour_logp=jnp.asarray(logp),
+                  value_positions=jnp.asarray(value_positions),
+                  turn_mask=jnp.asarray(turn_mask), rewards=jnp.asarray(rewards))
