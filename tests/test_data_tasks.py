@@ -75,6 +75,16 @@ def test_seqio_iterates_each_task(registered, task, want):
   assert all(r == by_name[r["name"]] for r in rows)
 
 
+def test_seqio_synthetic_task_is_the_generator():
+  from rlef_jax.data import problems
+  want = problems.task_rows("rlef_synthetic_test")
+  assert len(want) == problems.SYNTHETIC_SIZES["test"]
+  rows = [schema.to_row(ex) for ex in
+          tfds.as_numpy(tasks.get_dataset("rlef_synthetic_test", shuffle=False))]
+  assert rows == want
+  assert {r["name"].split("/")[1] for r in rows} == {"test"}
+
+
 def test_seqio_humaneval_164():
   rows = [schema.to_row(ex) for ex in tfds.as_numpy(tasks.get_dataset("humaneval"))]
   assert len(rows) == 164

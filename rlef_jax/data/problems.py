@@ -29,7 +29,13 @@ TASK_SPLITS = {
     "rlef_bundled_train": "train",
     "rlef_bundled_test": "test",
     "humaneval": "test",
+    "rlef_synthetic_train": "train",
+    "rlef_synthetic_test": "test",
 }
+# Problems per synthetic task (`rlef_jax.data.synthetic`, seed 0): the
+# generator is seeded, so the rows are the same everywhere.
+SYNTHETIC_SIZES = {"train": 1000, "test": 200}
+SYNTHETIC_SEED = 0
 
 
 def bundled_problems(split: str,
@@ -48,6 +54,35 @@ def bundled_problems(split: str,
                                 f"{path} is missing from the package")
       return list(schema.read_jsonl(path))
   return list(schema.read_jsonl(pathlib.Path(bundled_dir) / f"{split}.jsonl"))
+
+
+def synthetic_problems(split: str, num: int | None = None,
+                       seed: int = SYNTHETIC_SEED) -> list[dict[str, Any]]:
+  """`num` (default `SYNTHETIC_SIZES[split]`) synthetic problems of `split`."""
+  from rlef_jax.data import synthetic  # pylint: disable=g-import-not-at-top
+
+  return synthetic.generate(split, SYNTHETIC_SIZES[split] if num is None else num, seed)
+
+
+def task_rows(task_name: str,
+              bundled_dir: str | pathlib.Path | None = None) -> list[dict[str, Any]]:
+  """Every problem of a task that needs no TFDS data, in its stored order.
+
+  Raises:
+    ValueError: an unknown task, or a code_contests task (read those through
+      the seqio task: they need prepared TFDS data).
+  """
+  if task_name not in TASK_SPLITS or task_name.startswith("code_contests_"):
+    raise ValueError(f"task_rows reads the bundled, synthetic and humaneval tasks, "
+                     f"not {task_name!r}")
+  split = TASK_SPLITS[task_name]
+  if task_name == "humaneval":
+    from rlef_jax.data import humaneval  # pylint: disable=g-import-not-at-top
+
+    return humaneval.problems()
+  if task_name.startswith("rlef_synthetic_"):
+    return synthetic_problems(split)
+  return bundled_problems(split, bundled_dir)
 
 
 def process_shard() -> tuple[int, int]:

