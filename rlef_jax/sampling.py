@@ -290,8 +290,10 @@ def generate(config: LlamaConfig, params: Any, prompts: Sequence[Sequence[int]] 
     prompts: token lists, or a left-padded int array [B, P] with `prompt_lengths`
       (re-padded to the bucketed length).
     temperature: 0 for greedy decoding.
-    mesh: place the cache and batch on this mesh by the rules table (params
-      should already be sharded there, e.g. with `sharding.shard_params`).
+    mesh: place the cache and batch on this mesh by the rules table that
+      `config.sharding_rules` names (params should already be placed there:
+      `precision.PrecisionPolicy.sampler_params` gives a bf16 copy under the
+      inference rules, tensor-parallel weights and no per-step gathers).
     segment: decode steps per attention length (see `decode`); smaller ones
       read less cache but compile more loops.
     unroll_layers: a per-layer cache and `llama.decode_layout` params (see the
@@ -317,13 +319,22 @@ def generate(config: LlamaConfig, params: Any, prompts: Sequence[Sequence[int]] 
     tokens, _ = left_pad([row[len(row) - n:] for row, n in zip(given, lengths)],
                          bucket_length(given.shape[1], min_bucket), pad_id)
   rows = len(lengths)
+  # An id the embedding has no row for would be clamped silently by the
+  # gather (a 128k-id Llama 3 tokenizer paired with a small model).
+  real = np.arange(tokens.shape[1])[None, :] >= tokens.shape[1] - lengths[:, None]
+  bad = real & ((tokens < 0) | (tokens >= config.vocab_size))
+  if bad.any():
+    row, col = map(int, np.argwhere(bad)[0])
+    raise ValueError(f"prompt {row} holds token id {int(tokens[row, col])} outside the model's "
+                     f"vocabulary [0, {config.vocab_size}); is the tokenizer the model's?")
   if int(lengths.max()) + max_new_tokens > config.max_position_embeddings:
     raise ValueError(f"a {int(lengths.max())}-token prompt plus {max_new_tokens} new tokens "
                      f"exceeds max_position_embeddings ({config.max_position_embeddings})")
   if batch_multiple < 1:
     raise ValueError(f"batch_multiple must be >= 1, got {batch_multiple}")
+  rules = sharding.rules_for(config.sharding_rules)
   if mesh is not None:
-    batch_multiple = math.lcm(batch_multiple, sharding.batch_shards(mesh))
+    batch_multiple = math.lcm(batch_multiple, sharding.batch_shards(mesh, rules))
   extra = -rows % batch_multiple
   tokens = np.concatenate([tokens, np.full((extra, tokens.shape[1]), pad_id, np.int32)])
   lengths = np.concatenate([lengths, np.zeros((extra,), np.int32)])
@@ -332,8 +343,8 @@ def generate(config: LlamaConfig, params: Any, prompts: Sequence[Sequence[int]] 
                unroll_layers)
   else:
     with jax.set_mesh(mesh):
-      tokens = jax.device_put(tokens, sharding.batch_sharding(mesh, tokens.shape))
-      lengths = jax.device_put(lengths, sharding.batch_sharding(mesh, lengths.shape))
+      tokens = jax.device_put(tokens, sharding.batch_sharding(mesh, tokens.shape, rules=rules))
+      lengths = jax.device_put(lengths, sharding.batch_sharding(mesh, lengths.shape, rules=rules))
       out = _run(config, params, tokens, lengths, rng, settings, max_new_tokens, segment,
                  unroll_layers)
   return SampleOutput(*(x[:rows] for x in out)) if extra else out
@@ -343,8 +354,9 @@ def generate(config: LlamaConfig, params: Any, prompts: Sequence[Sequence[int]] 
 def _new_cache(config: LlamaConfig, batch: int, length: int, per_layer: bool = False) -> llama.KVCache:
   # Under `jax.set_mesh` the constraint lays the buffers out by the rules table.
   cache = llama.init_cache(config, batch, length, per_layer=per_layer)
+  rules = sharding.rules_for(config.sharding_rules)
   return llama.KVCache(*(jax.tree.map(lambda c, kind=kind: sharding.constrain(
-      c, sharding.cache_axes(kind, c.ndim)), buffers) for kind, buffers in zip("kv", cache)))
+      c, sharding.cache_axes(kind, c.ndim), rules), buffers) for kind, buffers in zip("kv", cache)))
 
 
 _decode_layout = jax.jit(llama.decode_layout, static_argnums=0)

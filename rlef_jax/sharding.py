@@ -13,6 +13,11 @@ but replicated in activations, whose `batch` dim has already taken `fsdp`; and
 a dim that does not divide its mesh axes (a 2-head tiny model on tensor=4) is
 replicated instead of failing.
 
+Two tables share those names: `TRAINING_RULES` (FSDP + tensor parallel, the
+default everywhere) and `INFERENCE_RULES` (the sampler: tensor-parallel
+weights, batch over data x fsdp; `rules_for("inference")`). A model config's
+`sharding_rules` names the table its activation constraints use.
+
 Example:
 
     from rlef_jax import sharding
@@ -40,7 +45,8 @@ from rlef_jax.models.configs import LlamaConfig
 MESH_AXES = ("data", "fsdp", "tensor")
 
 # (logical axis, mesh axes or None). Several rules for one name are tried in
-# order; the first that fits wins (see the module docstring).
+# order; the first that fits wins (see the module docstring). The training
+# rules: FSDP weights (`embed` over fsdp) with tensor-parallel heads/mlp/vocab.
 LOGICAL_AXIS_RULES: tuple[tuple[str, str | tuple[str, ...] | None], ...] = (
     ("batch", ("data", "fsdp")),
     ("seq", None),
@@ -52,7 +58,41 @@ LOGICAL_AXIS_RULES: tuple[tuple[str, str | tuple[str, ...] | None], ...] = (
     ("mlp", "tensor"),
     ("vocab", "tensor"),
     ("layers", None),
+    # The embedding table's own dims (see `layout`): as the weights in training.
+    ("table_vocab", "tensor"),
+    ("table_embed", "fsdp"),
 )
+TRAINING_RULES = LOGICAL_AXIS_RULES
+
+# The sampler's rules, from the same logical names: weights tensor-parallel
+# only (replicated over data and fsdp, so a decode step gathers no weight),
+# the batch and the KV cache over data x fsdp, kv heads over tensor. The
+# embedding table is split along its width over tensor and whole along the
+# vocabulary, so a lookup is local and only the [B, T, d] rows are gathered.
+INFERENCE_RULES: tuple[tuple[str, str | tuple[str, ...] | None], ...] = (
+    ("batch", ("data", "fsdp")),
+    ("seq", None),
+    ("cache_seq", None),
+    ("embed", None),
+    ("heads", "tensor"),
+    ("kv_heads", "tensor"),
+    ("head_dim", None),
+    ("mlp", "tensor"),
+    ("vocab", "tensor"),
+    ("layers", None),
+    ("table_vocab", None),
+    ("table_embed", "tensor"),
+)
+
+RULE_SETS = {"train": TRAINING_RULES, "inference": INFERENCE_RULES}
+
+
+def rules_for(name: str):
+  """The rules table called `name` ("train" or "inference")."""
+  if name not in RULE_SETS:
+    raise ValueError(f"unknown sharding rules {name!r}; known: {', '.join(RULE_SETS)}")
+  return RULE_SETS[name]
+
 
 LogicalAxes = tuple[str | None, ...]
 Rules = Sequence[tuple[str, str | tuple[str, ...] | None]]

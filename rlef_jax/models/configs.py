@@ -50,7 +50,24 @@ class LlamaConfig:
     tie_word_embeddings: output layer shares the embedding (Llama 3.2 1B/3B).
     param_dtype: dtype parameters are stored in.
     compute_dtype: dtype of activations and matmuls (logits are always f32).
-    remat: rematerialise each block in the backward pass.
+      `precision.PrecisionPolicy.apply` sets both from dtype names.
+    remat: rematerialise each block in the backward pass: False / "none",
+      True / "full" (save only the block's input), "dots" (also keep matmul
+      outputs without batch dims: less recompute, more memory), or
+      "attention" (keep the attention output, recompute the MLP). See
+      `llama.REMAT_POLICIES`.
+    attention_impl: "einsum" (the explicit GQA einsums, measured fastest on
+      XLA:CPU), "dot_product" (`jax.nn.dot_product_attention`: cuDNN's fused
+      kernel on GPUs where it applies, XLA elsewhere), or "auto" (einsum on
+      CPU, dot_product on other platforms; resolved at trace time from the
+      default backend, so ahead-of-time compiles for another platform name it).
+    attention_chunk: query positions per attention block in teacher-forced
+      passes (None: all at once). Each block's [B, K, G, chunk, S] scores are
+      rematerialised in the backward pass, so long training sequences never
+      hold the full [B, H, S, S] score tensor.
+    sharding_rules: the `rlef_jax.sharding` rules table the activation
+      constraints resolve against: "train" (FSDP) or "inference" (the
+      sampler's tensor-parallel rules; `PrecisionPolicy.sampler_config`).
   """
 
   vocab_size: int
@@ -67,7 +84,10 @@ class LlamaConfig:
   tie_word_embeddings: bool = False
   param_dtype: Any = jnp.float32
   compute_dtype: Any = jnp.float32
-  remat: bool = False
+  remat: bool | str = False
+  attention_impl: str = "auto"
+  attention_chunk: int | None = None
+  sharding_rules: str = "train"
 
   def __post_init__(self):
     for name in ("vocab_size", "hidden_size", "intermediate_size", "num_layers",
@@ -77,6 +97,17 @@ class LlamaConfig:
     if self.num_heads % self.num_kv_heads:
       raise ValueError(f"num_heads ({self.num_heads}) must be a multiple of "
                        f"num_kv_heads ({self.num_kv_heads})")
+    if self.remat not in (False, True, "none", "full", "dots", "attention"):
+      raise ValueError(f"LlamaConfig.remat must be a bool or one of none, full, dots, "
+                       f"attention; got {self.remat!r}")
+    if self.attention_impl not in ("auto", "einsum", "dot_product"):
+      raise ValueError(f"LlamaConfig.attention_impl must be auto, einsum or dot_product, "
+                       f"got {self.attention_impl!r}")
+    if self.sharding_rules not in ("train", "inference"):
+      raise ValueError(f"LlamaConfig.sharding_rules must be train or inference, "
+                       f"got {self.sharding_rules!r}")
+    if self.attention_chunk is not None and self.attention_chunk <= 0:
+      raise ValueError(f"LlamaConfig.attention_chunk must be positive, got {self.attention_chunk}")
 
   def replace(self, **changes) -> "LlamaConfig":
     return dataclasses.replace(self, **changes)

@@ -6,7 +6,7 @@ that one table. The model (`llama.py`), the rules table (`sharding.py`) and
 the checkpoint loaders all derive from it, and it depends on nothing but the
 config, so no module above it needs to import another to learn the layout.
 
-    embed.embedding [V, d]              layers.attn_norm.scale [L, d]
+    embed.embedding [V, d] (table_vocab, table_embed)   layers.attn_norm.scale [L, d]
     layers.attn.wq [L, d, H, Dh]        wk, wv [L, d, K, Dh]     wo [L, H, Dh, d]
     layers.mlp_norm.scale [L, d]
     layers.mlp.w_gate, w_up [L, d, F]   w_down [L, F, d]
@@ -46,7 +46,9 @@ def _table(config: LlamaConfig) -> dict[str, Any]:
   d, L, F = c.hidden_size, c.num_layers, c.intermediate_size
   H, K, Dh = c.num_heads, c.num_kv_heads, c.head_dim
   table = {
-      "embed": {"embedding": ((c.vocab_size, d), ("vocab", "embed"))},
+      # The table has names of its own: the sampler's rules split it along
+      # its width (a local lookup), training's like the other weights.
+      "embed": {"embedding": ((c.vocab_size, d), ("table_vocab", "table_embed"))},
       "layers": {
           "attn_norm": {"scale": ((L, d), ("layers", "embed"))},
           "attn": {

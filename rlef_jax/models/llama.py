@@ -35,6 +35,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import nnx
+from jax.ad_checkpoint import checkpoint_name
 
 from rlef_jax import sharding
 from rlef_jax.models.configs import LlamaConfig
@@ -135,13 +136,76 @@ def _precision(config: LlamaConfig):
   return jax.lax.Precision.HIGHEST if config.compute_dtype == jnp.float32 else None
 
 
+REMAT_POLICIES = {
+    # Save only each block's input; recompute the whole block (least memory).
+    "full": None,
+    # Keep the weight matmuls' outputs, recompute the elementwise work and
+    # attention's batched matmuls: less recompute, ~[B, T, 2d + 3F] per layer.
+    "dots": jax.checkpoint_policies.dots_with_no_batch_dims_saveable,
+    # Keep the attention output [B, T, H, Dh]; recompute the MLP and the
+    # projections (attention, quadratic in T, is not recomputed).
+    "attention": jax.checkpoint_policies.save_only_these_names("attention_out"),
+}
+
+
+def remat_policy(config: LlamaConfig) -> tuple[bool, Any]:
+  """(rematerialise?, checkpoint policy) of `config.remat`."""
+  name = {True: "full", False: "none"}.get(config.remat, config.remat)
+  if name == "none":
+    return False, None
+  return True, REMAT_POLICIES[name]
+
+
+def attention_impl(config: LlamaConfig) -> str:
+  """"einsum" or "dot_product": `config.attention_impl` with "auto" resolved.
+
+  "auto" is the einsum path on CPU, where it measured faster than
+  `jax.nn.dot_product_attention` (docs/model.md), and dot_product elsewhere.
+  """
+  impl = config.attention_impl
+  if impl == "auto":
+    impl = "einsum" if jax.default_backend() == "cpu" else "dot_product"
+  return impl
+
+
 def attention(q_btnh: jax.Array, k: jax.Array, v: jax.Array, mask_bts: jax.Array,
-              precision=None, cache_layout: bool = False) -> jax.Array:
+              precision=None, cache_layout: bool = False, impl: str = "einsum",
+              chunk: int | None = None) -> jax.Array:
   """Grouped-query attention: query head n uses kv head n // (H // K).
 
   Keys and values are [B, S, K, H], or with `cache_layout` as the cache holds
   them: keys [B, K, H, S], values [B, K, S, H].
+
+  `impl` "dot_product" runs `jax.nn.dot_product_attention` (cuDNN's fused
+  kernel on GPUs where it applies, else XLA's); the cache layout always takes
+  the einsums. `chunk`: queries per block, each block rematerialised in the
+  backward pass, so at most [B, K, G, chunk, S] scores exist at once.
   """
+  t = q_btnh.shape[1]
+  if not cache_layout and chunk is not None and chunk < t:
+    return _chunked_attention(q_btnh, k, v, mask_bts, precision, impl, chunk)
+  if impl == "dot_product" and not cache_layout:
+    # Fully masked rows (left-padding queries) come out finite: XLA's path
+    # masks with a large finite negative, as the einsum path does.
+    return jax.nn.dot_product_attention(q_btnh, k, v, mask=mask_bts[:, None],
+                                        scale=float(1.0 / np.sqrt(q_btnh.shape[-1])))
+  return _einsum_attention(q_btnh, k, v, mask_bts, precision, cache_layout)
+
+
+def _chunked_attention(q_btnh, k, v, mask_bts, precision, impl, chunk):
+  b, t, n, h = q_btnh.shape
+  pad = -t % chunk
+  q = jnp.pad(q_btnh, ((0, 0), (0, pad), (0, 0), (0, 0)))
+  mask = jnp.pad(mask_bts, ((0, 0), (0, pad), (0, 0)))
+  blocks = (t + pad) // chunk
+  q = q.reshape(b, blocks, chunk, n, h).swapaxes(0, 1)
+  mask = mask.reshape(b, blocks, chunk, -1).swapaxes(0, 1)
+  block = jax.checkpoint(lambda qb, mb: attention(qb, k, v, mb, precision, False, impl))
+  out = jax.lax.map(lambda xs: block(*xs), (q, mask))
+  return out.swapaxes(0, 1).reshape(b, t + pad, n, h)[:, :t]
+
+
+def _einsum_attention(q_btnh, k, v, mask_bts, precision, cache_layout):
   b, t, n, h = q_btnh.shape
   nk = k.shape[1] if cache_layout else k.shape[2]
   g = n // nk
@@ -198,25 +262,32 @@ def _dense(spec: str, x, kernel, precision, preferred_element_type=None):
   return y.T.reshape(b, t, *kernel.out_shape)
 
 
+def _rules(config: LlamaConfig):
+  return sharding.rules_for(config.sharding_rules)
+
+
 def _block(config: LlamaConfig, x_btd, layer, cos, sin, mask_bts, write_kv, precision):
   """One decoder block; `write_kv(k, v)` stores new keys/values and returns those to attend to."""
   ein = functools.partial(_dense, precision=precision)
+  constrain = functools.partial(sharding.constrain, rules=_rules(config))
   attn, mlp = layer["attn"], layer["mlp"]
   h = rms_norm(x_btd, layer["attn_norm"]["scale"], config.rms_norm_eps)
   q = apply_rope(ein("btd,dnh->btnh", h, attn["wq"]), cos, sin)
   k = apply_rope(ein("btd,dkh->btkh", h, attn["wk"]), cos, sin)
   v = ein("btd,dkh->btkh", h, attn["wv"])
-  q = sharding.constrain(q, ("batch", "seq", "heads", "head_dim"))
+  q = constrain(q, ("batch", "seq", "heads", "head_dim"))
   k, v, cache_layout = write_kv(k, v)
-  out = attention(q, k.astype(q.dtype), v.astype(q.dtype), mask_bts, precision, cache_layout)
+  out = attention(q, k.astype(q.dtype), v.astype(q.dtype), mask_bts, precision, cache_layout,
+                  attention_impl(config), config.attention_chunk)
+  out = checkpoint_name(out, "attention_out")
   x_btd = x_btd + ein("btnh,nhd->btd", out, attn["wo"])
-  x_btd = sharding.constrain(x_btd, ("batch", "seq", "embed"))
+  x_btd = constrain(x_btd, ("batch", "seq", "embed"))
   h = rms_norm(x_btd, layer["mlp_norm"]["scale"], config.rms_norm_eps)
   gate = ein("btd,df->btf", h, mlp["w_gate"])
   up = ein("btd,df->btf", h, mlp["w_up"])
-  hidden = sharding.constrain(jax.nn.silu(gate) * up, ("batch", "seq", "mlp"))
+  hidden = constrain(jax.nn.silu(gate) * up, ("batch", "seq", "mlp"))
   x_btd = x_btd + ein("btf,fd->btd", hidden, mlp["w_down"])
-  return sharding.constrain(x_btd, ("batch", "seq", "embed"))
+  return constrain(x_btd, ("batch", "seq", "embed"))
 
 
 def unstack_layers(params: Any) -> Params:
@@ -282,12 +353,15 @@ def _trunk(config: LlamaConfig, params: Params, tokens, positions, mask_bts,
   """
   cd = config.compute_dtype
   precision = _precision(config)
-  # Gather rows from a whole table: FSDP all-gathers every weight at its use
-  # anyway, and a lookup into a sharded table makes XLA's SPMD partitioner fall
-  # back to a full rematerialisation.
-  table = sharding.constrain(params["embed"]["embedding"].astype(cd), (None, None))
+  rules = _rules(config)
+  # Gather rows from a table whole along the vocabulary: a lookup into a
+  # vocab-sharded table makes XLA's SPMD partitioner fall back to a full
+  # rematerialisation. Its width keeps the rules' sharding, so the training
+  # table (vocab over tensor) is all-gathered over tensor only, and the
+  # sampler's (width over tensor, vocab whole) is not gathered at all.
+  table = sharding.constrain(params["embed"]["embedding"].astype(cd), (None, "table_embed"), rules)
   x = table[tokens]
-  x = sharding.constrain(x, ("batch", "seq", "embed"))
+  x = sharding.constrain(x, ("batch", "seq", "embed"), rules)
   cos, sin = rope_cos_sin(config, positions)
 
   def body(carry, xs):
@@ -322,9 +396,12 @@ def _trunk(config: LlamaConfig, params: Params, tokens, positions, mask_bts,
     x = _block(config, x, layer, cos, sin, mask_bts, write_kv, precision)
     return (x, kv), None
 
-  if config.remat:
-    body = jax.checkpoint(body, prevent_cse=False)
   layers = params["layers"]
+  remat, policy = remat_policy(config)
+  if remat:
+    # CSE across a scan's iterations cannot undo the remat; in an unrolled
+    # loop it could, so it is prevented there.
+    body = jax.checkpoint(body, policy=policy, prevent_cse=not isinstance(layers, dict))
   if isinstance(layers, dict):
     if cache is not None and isinstance(cache.k, tuple):
       raise ValueError("a per-layer cache needs unstacked layers (llama.unstack_layers)")
@@ -343,7 +420,7 @@ def _lm_head(config: LlamaConfig, params: Params, h_btd) -> jax.Array:
   if config.tie_word_embeddings and not isinstance(kernel, OutIn):
     kernel = params["embed"]["embedding"].T
   logits = _dense("btd,dv->btv", h_btd, kernel, _precision(config), jnp.float32)
-  return sharding.constrain(logits, ("batch", "seq", "vocab"))
+  return sharding.constrain(logits, ("batch", "seq", "vocab"), _rules(config))
 
 
 def _default_positions(tokens, attention_mask):
@@ -380,6 +457,62 @@ def forward(config: LlamaConfig, params: Any, tokens: jax.Array, positions=None,
   """Logits float32 [B, T, V] of a causal pass over `tokens` [B, T]."""
   params = pure_params(params)
   return _lm_head(config, params, hidden_states(config, params, tokens, positions, attention_mask))
+
+
+def token_logprobs(config: LlamaConfig, params: Any, tokens: jax.Array, positions=None,
+                   attention_mask=None, *, chunk: int | None = None, entropy: bool = False
+                   ) -> jax.Array | tuple[jax.Array, jax.Array]:
+  """float32 log p(tokens[:, s] | tokens[:, :s]) [B, S] (position 0 scores 0),
+  and with `entropy` the next-token entropy [B, S] aligned the same way
+  (gradient stopped), never holding [B, S, V] logits when `chunk` is set.
+
+  The same numbers as `ppo.token_logprobs(forward(...), tokens)` (and
+  `ppo.token_entropy`); see `logprobs_from_hidden` for the chunking.
+  """
+  params = pure_params(params)
+  h = hidden_states(config, params, tokens, positions, attention_mask)
+  return logprobs_from_hidden(config, params, h, tokens, chunk=chunk, entropy=entropy)
+
+
+def logprobs_from_hidden(config: LlamaConfig, params: Any, h_btd: jax.Array, tokens: jax.Array,
+                         *, chunk: int | None = None, entropy: bool = False):
+  """Token log-probs (and entropies) from final hidden states [B, S, d].
+
+  With `chunk`, the output layer, its log-softmax and the entropy run over
+  `chunk` positions at a time under `lax.map`, each chunk rematerialised in
+  the backward pass: [B, chunk, V] float32 logits exist at once instead of
+  [B, S, V] (for Llama 3's 128k vocabulary, 0.5 MB per position). Ids
+  outside [0, V) (padding) score 0, never NaN.
+  """
+  params = pure_params(params)
+  h, targets = h_btd[:, :-1], tokens[:, 1:]
+  b, s = targets.shape
+  vocab = config.vocab_size
+
+  def score(h_c, t_c):
+    logits = _lm_head(config, params, h_c)
+    lse = jax.nn.logsumexp(logits, axis=-1)
+    valid = (t_c >= 0) & (t_c < vocab)
+    picked = jnp.take_along_axis(logits, jnp.clip(t_c, 0, vocab - 1)[..., None], axis=-1)[..., 0]
+    logp = jnp.where(valid, picked - lse, 0.0)
+    if not entropy:
+      return logp, None
+    probs = jax.nn.softmax(jax.lax.stop_gradient(logits), axis=-1)
+    ent = jax.lax.stop_gradient(lse) - jnp.sum(probs * jax.lax.stop_gradient(logits), axis=-1)
+    return logp, ent
+
+  if chunk is None or chunk >= s:
+    logp, ent = score(h, targets)
+  else:
+    pad = -s % chunk
+    n = (s + pad) // chunk
+    hc = jnp.pad(h, ((0, 0), (0, pad), (0, 0))).reshape(b, n, chunk, -1).swapaxes(0, 1)
+    tc = jnp.pad(targets, ((0, 0), (0, pad))).reshape(b, n, chunk).swapaxes(0, 1)
+    merge = lambda x: x.swapaxes(0, 1).reshape(b, s + pad)[:, :s]
+    logp, ent = jax.lax.map(lambda xs: jax.checkpoint(score)(*xs), (hc, tc))
+    logp, ent = merge(logp), (None if ent is None else merge(ent))
+  shift = lambda x: jnp.pad(x, ((0, 0), (1, 0)))
+  return (shift(logp), shift(ent)) if entropy else shift(logp)
 
 
 def value_forward(config: LlamaConfig, params: Any, tokens: jax.Array, positions=None,

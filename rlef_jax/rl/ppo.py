@@ -86,12 +86,19 @@ def token_logprobs(logits: Array, tokens: Array) -> Array:
   """log p(tokens[:, s] | tokens[:, :s]) as `[B, S]`; position 0 scores 0.
 
   Logits at position s predict token s + 1, so the result is shifted right by
-  one to line up with `tokens` (and with `response_mask`).
+  one to line up with `tokens` (and with `response_mask`). An id outside
+  [0, V) (a pad id past the vocabulary, at a masked position) scores 0: a
+  gather out of range would give NaN, and NaN * 0 poisons a masked mean's
+  gradient. `llama.token_logprobs` gives the same numbers without full
+  [B, S, V] logits.
   """
   logits = logits[:, :-1].astype(jnp.float32)
+  vocab = logits.shape[-1]
+  targets = tokens[:, 1:]
+  valid = (targets >= 0) & (targets < vocab)
   # logit - logsumexp keeps a second [B, S, V] array (log_softmax) out of memory.
-  picked = jnp.take_along_axis(logits, tokens[:, 1:, None], axis=-1)[..., 0]
-  picked = picked - jax.nn.logsumexp(logits, axis=-1)
+  picked = jnp.take_along_axis(logits, jnp.clip(targets, 0, vocab - 1)[..., None], axis=-1)[..., 0]
+  picked = jnp.where(valid, picked - jax.nn.logsumexp(logits, axis=-1), 0.0)
   return jnp.pad(picked, ((0, 0), (1, 0)))
 
 

@@ -62,6 +62,10 @@ class PPOConfig:
     forward_chunks: chunks of the pi_old / reference / value passes over the
       batch (None: `num_minibatches`).
     normalize_advantages: mean/std-normalise A_t over the batch's valid turns.
+    logits_chunk: sequence positions per chunk of the output layer in every
+      log-prob / entropy pass (`llama.logprobs_from_hidden`): [B, chunk, V]
+      float32 logits at a time, rematerialised in the backward pass, instead
+      of [B, S, V]. None: one chunk (the full logits).
   """
 
   clip_eps: float = 0.2
@@ -80,6 +84,7 @@ class PPOConfig:
   microbatches: int = 1
   forward_chunks: int | None = None
   normalize_advantages: bool = True
+  logits_chunk: int | None = 512
 
 
 @flax.struct.dataclass
@@ -147,9 +152,20 @@ def _optimizers(cfg: PPOConfig):
   return tuple(make_optimizer(cfg, lr) for lr in _peak_lrs(cfg))
 
 
-def reference_params(params: Params) -> Params:
-  """A frozen copy for rho: own buffers, since the policy's are donated each update."""
-  return jax.tree.map(jnp.copy, llama.pure_params(params))
+def reference_params(params: Params, dtype: Any = None) -> Params:
+  """A frozen copy for rho: own buffers, since the policy's are donated each update.
+
+  `dtype` (a dtype or its name, e.g. "bfloat16"): store the copy in it. rho
+  is only read (in the compute dtype), so a bf16 copy halves its bytes and
+  changes its log-probs only by the cast the forward pass makes anyway
+  when compute is bf16 (`precision.PrecisionPolicy.reference_params`).
+  """
+  params = llama.pure_params(params)
+  if dtype is None:
+    return jax.tree.map(jnp.copy, params)
+  dtype = jnp.dtype(dtype)
+  return jax.tree.map(lambda x: jnp.array(x, dtype=dtype, copy=True)
+                      if jnp.issubdtype(x.dtype, jnp.floating) else jnp.copy(x), params)
 
 
 def _abstract_params(config: LlamaConfig):
@@ -224,19 +240,21 @@ def _share(mask: jax.Array, total: jax.Array) -> jax.Array:
 
 
 def _policy_objective(config, cfg, params, mb, total_tokens):
-  logits = llama.forward(config, params, mb["tokens"])
-  logp = ppo.token_logprobs(logits, mb["tokens"])
+  # Log-probs and entropy in one chunked pass over the output layer: no
+  # [B, S, V] logits (PPOConfig.logits_chunk).
+  logp, entropy = llama.token_logprobs(config, params, mb["tokens"], chunk=cfg.logits_chunk,
+                                       entropy=True)
   mask = mb["response_mask"]
   share = _share(mask, total_tokens)
   loss = share * ppo.policy_loss(logp, mb["old_logp"], mb["behaviour_logp"], mb["advantages"],
                                  mask, cfg.clip_eps)
-  logp, logits = jax.lax.stop_gradient((logp, logits))
+  logp = jax.lax.stop_gradient(logp)
   weights = ppo.importance_weight_stats(logp, mb["behaviour_logp"], mask)
   aux = {
       "policy_loss": loss,
       "clip_frac": share * ppo.clip_fraction(logp, mb["old_logp"], mask, cfg.clip_eps),
       "approx_kl": share * ppo.approx_kl(logp, mb["old_logp"], mask),
-      "entropy": share * ppo.masked_mean(ppo.token_entropy(logits), mask),
+      "entropy": share * ppo.masked_mean(entropy, mask),
       "is_weight_mean": share * weights["is_weight_mean"],
       "is_truncated_frac": share * weights["is_truncated_frac"],
       "is_weight_max": weights["is_weight_max"],
@@ -280,8 +298,9 @@ def prepare(config: LlamaConfig, cfg: PPOConfig, state: TrainState, ref_params: 
   statistics. Pure and jittable; `make_update` runs it inside its jit.
   """
   def score(tokens):
-    old = ppo.token_logprobs(llama.forward(config, state.policy_params, tokens), tokens)
-    ref = ppo.token_logprobs(llama.forward(config, ref_params, tokens), tokens)
+    chunk = cfg.logits_chunk
+    old = llama.token_logprobs(config, state.policy_params, tokens, chunk=chunk)
+    ref = llama.token_logprobs(config, ref_params, tokens, chunk=chunk)
     return old, ref, llama.value_forward(config, state.value_params, tokens)
 
   chunks = cfg.forward_chunks or cfg.num_minibatches
@@ -356,14 +375,31 @@ def _update(config, cfg, policy_tx, value_tx, state: TrainState, ref_params, bat
   return state, {**metrics, **stats}
 
 
+class MeshUpdate:
+  """The update on a mesh: call it, or `.lower(...)` it (abstract args work),
+  both under `jax.set_mesh(mesh)` so the model's activation constraints
+  resolve; `.jitted` is the bare jitted function."""
+
+  def __init__(self, jitted, mesh: Mesh):
+    self.jitted, self.mesh = jitted, mesh
+
+  def __call__(self, state, ref_params, batch, rng):
+    with jax.set_mesh(self.mesh):
+      return self.jitted(state, ref_params, batch, rng)
+
+  def lower(self, state, ref_params, batch, rng):
+    with jax.set_mesh(self.mesh):
+      return self.jitted.lower(state, ref_params, batch, rng)
+
+
 def make_update(config: LlamaConfig, cfg: PPOConfig, mesh: Mesh | None = None):
   """`update(state, ref_params, batch, rng) -> (state, metrics)`, jitted; state donated.
 
   The value net shares `config` (both start from the same LLM). With a mesh,
   inputs and outputs are placed by the rules table (the batch dim over
   data x fsdp, which must divide B / num_minibatches / microbatches) and
-  activations are constrained inside; the jitted function itself (for
-  `.lower`) is then `update.jitted`, to be called under `jax.set_mesh(mesh)`.
+  activations are constrained inside; the result is then a `MeshUpdate`,
+  callable and `.lower`-able like a jitted function.
   """
   if cfg.num_minibatches < 1 or cfg.epochs < 1 or cfg.microbatches < 1:
     raise ValueError(f"num_minibatches, epochs and microbatches must be >= 1: {cfg}")
@@ -379,11 +415,4 @@ def make_update(config: LlamaConfig, cfg: PPOConfig, mesh: Mesh | None = None):
       fn, donate_argnums=0,
       in_shardings=(state_sh, sharding.param_shardings(config, mesh), batch_sh, replicated),
       out_shardings=(state_sh, replicated))
-
-  def update(state, ref_params, batch, rng):
-    # Activation constraints inside the model resolve against the ambient mesh.
-    with jax.set_mesh(mesh):
-      return jitted(state, ref_params, batch, rng)
-
-  update.jitted = jitted
-  return update
+  return MeshUpdate(jitted, mesh)
