@@ -58,8 +58,8 @@ class Dialog:
     """The sampled ids of response `turn` (0-based), closed if it did not stop."""
     if len(sample.ids) != len(sample.logprobs):
       raise ValueError(f"{len(sample.ids)} ids but {len(sample.logprobs)} log-probs")
-    if turn != len(self.value_positions) - 1:
-      raise ValueError(f"response {turn} does not follow the dialog's {len(self.value_positions)} prompts")
+    if self.messages[-1]["role"] != "user" or turn != len(self.value_positions) - 1:
+      raise ValueError(f"response {turn} does not follow the user turn {len(self.value_positions)}")
     self._extend(sample.ids, True, turn, [float(x) for x in sample.logprobs])
     if not sample.stopped:
       self._extend([tokenizer.eot_id], False)

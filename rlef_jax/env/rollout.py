@@ -263,7 +263,9 @@ class _Driver:
       return
     prompts = [ep.dialog.prompt_ids() for ep in episodes]
     check_ids(prompts, self.policy.vocab_size)
-    contexts = [Context(ep.task.row, turn + 1, list(ep.dialog.messages)) for ep in episodes]
+    # Context.turn counts the episode's responses from 1 (independent: the attempt).
+    contexts = [Context(ep.task.row, len(ep.record.turns) + 1, list(ep.dialog.messages))
+                for ep in episodes]
     start = time.monotonic()
     samples = self.policy.sample(prompts, self._next_key(), contexts)
     self.sample_s += time.monotonic() - start
@@ -388,6 +390,14 @@ class _Driver:
     rec.final = final.score
     rec.solved = final.score["verdict"] == Verdict.ACCEPTED.value
     cfg = self.cfg
+    if cfg.independent:  # every attempt is a final turn of its own
+      for t in rec.turns:
+        if t.score is None:
+          t.score = _outcome(None, "syntax_error" if t.code is not None else "no_code",
+                             rec.final["total"])
+      rec.rewards = [cfg.pass_reward if t.score["verdict"] == Verdict.ACCEPTED.value
+                     else cfg.fail_reward for t in rec.turns]
+      return
     rec.rewards = [0.0 if t.valid else cfg.invalid_code_reward for t in rec.turns[:-1]]
     rec.rewards.append(cfg.pass_reward if rec.solved else cfg.fail_reward)
 
