@@ -137,8 +137,9 @@ def test_parse_metric_rejects_unknown_names(name):
 def test_metric_turn_limit_beyond_the_rollouts_is_an_error():
   metric = metrics.parse_metric("turn_limit=10:1@10")
   with pytest.raises(ValueError, match="at most 3"):
-    metric.turns(3)
-  assert metrics.parse_metric("1@3").turns(3) == 3
+    metric.turns(3, max_turns=3)
+  assert metric.turns(3, max_turns=10) == 10
+  assert metrics.parse_metric("1@3").turns(3, max_turns=10) == 3
 
 
 def test_bootstrap_is_seeded_and_brackets_the_mean():

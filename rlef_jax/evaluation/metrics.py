@@ -118,12 +118,16 @@ class Metric:
   turn_limit: int | None = None
   name: str = ""
 
-  def turns(self, mode_turns: int) -> int:
-    """The turn limit this metric cuts rollouts at, given the mode's limit."""
+  def turns(self, mode_turns: int, max_turns: int | None = None) -> int:
+    """The turn limit this metric cuts rollouts at, given the mode's limit.
+
+    Raises:
+      ValueError: the cut is past `max_turns`, the turns the rollouts ran.
+    """
     limit = mode_turns if self.turn_limit is None else self.turn_limit
-    if limit > mode_turns:
+    if max_turns is not None and limit > max_turns:
       raise ValueError(f"metric {self.name!r} cuts rollouts at {limit} turns but the "
-                       f"rollouts have at most {mode_turns}")
+                       f"rollouts have at most {max_turns}")
     return limit
 
 
