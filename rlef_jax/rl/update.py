@@ -189,6 +189,19 @@ def state_shardings(config: LlamaConfig, cfg: PPOConfig, mesh: Mesh) -> TrainSta
       step=NamedSharding(mesh, PartitionSpec()))
 
 
+def abstract_state(config: LlamaConfig, cfg: PPOConfig, mesh: Mesh | None = None) -> TrainState:
+  """The TrainState as `jax.ShapeDtypeStruct`s (placed by the rules on `mesh`
+  when given): for `make_update(...).lower(...)` with no allocation."""
+  policy_tx, value_tx = _optimizers(cfg)
+  policy, value = _abstract_params(config)
+  state = jax.eval_shape(lambda p, v: TrainState(p, policy_tx.init(p), v, value_tx.init(v),
+                                                 jnp.zeros((), jnp.int32)), policy, value)
+  if mesh is None:
+    return state
+  return jax.tree.map(lambda x, sh: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=sh),
+                      state, state_shardings(config, cfg, mesh))
+
+
 def init_state(config: LlamaConfig, cfg: PPOConfig, policy_params: Params,
                value_params: Params, mesh: Mesh | None = None) -> TrainState:
   """Fresh optimizer states around the given params (placed on `mesh` if given)."""
