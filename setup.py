@@ -22,6 +22,9 @@ CORE = [
     "gin-config>=0.5",
     "absl-py>=2.0",
     "clu>=0.0.12",
+    # clu's TensorBoard writer (with TensorFlow, in DATA) and the progress bars.
+    "tensorboard>=2.16",
+    "tqdm>=4.60",
     "safetensors>=0.4",
     "tiktoken>=0.7",
     "llama-models>=0.2",

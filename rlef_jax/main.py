@@ -1,21 +1,33 @@
 """Entry point for every rlef_jax job: absl flags + gin recipes.
 
-    python -m rlef_jax.main --gin_file=gin/judge_examples.gin \\
-        [--gin_bindings='run.workdir = "runs/demo"'] [--workdir=runs/demo]
+    python -m rlef_jax.main --gin_file=gin/tiny_cpu.gin \\
+        [--gin_bindings='TrainerConfig.rounds = 4'] [--workdir=runs/demo]
 
-A gin file names the job (`run.job = "judge_examples"`) and configures it.
-Every job writes `metrics.jsonl` (one JSON object per logged step) and a final
-`report.json` into its work directory, and exits non-zero when it failed.
+A gin file names the job (`run.job = "pipeline"`) and configures it. Every
+job writes `metrics.jsonl` (one JSON object per logged step) and a final
+`report.json` into its work directory (a relative `--workdir` is relative to
+the directory the command runs in), and exits non-zero when it failed.
+Launching the same command again on the same workdir resumes training from
+its latest checkpoint.
 
 Jobs:
+  train            RLEF: PPO on multi-turn episodes judged in gVisor (rl/trainer.py)
+  sft              next-token loss on the last, successful response of each dialog
+  eval             the evaluation driver (rlef_jax.evaluation.job.eval_job)
+  pipeline         sft -> train (warm-started from the SFT model) -> evaluation
   judge_examples   judge the example problems and solutions shipped with
                    `sandbox_runner` in gVisor and check every verdict.
-The RL jobs (train, eval, sft) join this table as they land.
+
+A bad setting (gin typo, missing gin file, unknown job, missing weights
+folder, impossible mesh, unknown dataset) is one line on stderr, exit 2, no
+traceback, before anything heavy starts.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging as pylogging
 import pathlib
 import sys
 import time
@@ -26,27 +38,42 @@ from absl import app, flags, logging
 
 _GIN_FILE = flags.DEFINE_multi_string("gin_file", [], "Gin files, applied in order.")
 _GIN_BINDINGS = flags.DEFINE_multi_string("gin_bindings", [], "Gin bindings, after the files.")
-_WORKDIR = flags.DEFINE_string("workdir", None, "Overrides run.workdir.")
+_WORKDIR = flags.DEFINE_string("workdir", None, "Overrides run.workdir (relative: to the cwd).")
+
+# The project's gin/ folder: gin files are looked up in the cwd first, then here.
+GIN_DIR = pathlib.Path(__file__).resolve().parent.parent / "gin"
 
 
 class Workdir:
-  """A job's output folder: `metrics.jsonl` appended per step, `report.json` at the end."""
+  """A job's output folder: `metrics.jsonl` appended per step, `report.json` at the end.
 
-  def __init__(self, path: str | pathlib.Path):
+  Only the primary process (JAX process 0) writes.
+  """
+
+  def __init__(self, path: str | pathlib.Path, primary: bool = True):
     self.path = pathlib.Path(path)
-    self.path.mkdir(parents=True, exist_ok=True)
-    self._metrics = open(self.path / "metrics.jsonl", "a", encoding="utf-8")
+    self.primary = primary
+    self._metrics = None
+    if primary:
+      self.path.mkdir(parents=True, exist_ok=True)
 
   def log(self, step: int, **metrics: Any) -> None:
+    if not self.primary:
+      return
+    if self._metrics is None:
+      self._metrics = open(self.path / "metrics.jsonl", "a", encoding="utf-8")
     self._metrics.write(json.dumps({"step": step, "time": time.time(), **metrics}) + "\n")
     self._metrics.flush()
 
   def report(self, report: dict[str, Any]) -> None:
+    if not self.primary:
+      return
     (self.path / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     (self.path / "operative_config.gin").write_text(gin.operative_config_str())
 
   def close(self) -> None:
-    self._metrics.close()
+    if self._metrics is not None:
+      self._metrics.close()
 
 
 @gin.configurable(denylist=["workdir"])
@@ -72,17 +99,121 @@ def judge_examples(workdir: Workdir, backend: str = "gvisor") -> bool:
   return not mismatches
 
 
+def _trainer(path: pathlib.Path, model=None):
+  from rlef_jax import launch  # pylint: disable=import-outside-toplevel
+  from rlef_jax.rl import trainer  # pylint: disable=import-outside-toplevel
+
+  return trainer.Trainer(path, launch.TrainerConfig(), model=model or launch.ModelSpec(),
+                         ppo=launch.PPOConfig(), env=launch.EnvConfig(),
+                         mesh=launch.MeshConfig(), judge=launch.JudgeSpec())
+
+
+def _sft(path: pathlib.Path) -> dict[str, Any]:
+  from rlef_jax import launch  # pylint: disable=import-outside-toplevel
+  from rlef_jax.rl import sft  # pylint: disable=import-outside-toplevel
+
+  return sft.run(path, launch.SFTConfig(), launch.ModelSpec(), launch.MeshConfig())
+
+
+@gin.configurable(denylist=["workdir"])
+def train(workdir: Workdir) -> bool:
+  """RLEF from `ModelSpec` with `TrainerConfig`, `PPOConfig`, `EnvConfig`, ..."""
+  report = _trainer(workdir.path).run()
+  workdir.report(report)
+  return report["ok"]
+
+
+@gin.configurable(denylist=["workdir"])
+def sft(workdir: Workdir) -> bool:
+  """SFT of `ModelSpec` with `SFTConfig`; the result is `load_policy(workdir)`."""
+  report = _sft(workdir.path)
+  workdir.report(report)
+  return report["ok"]
+
+
+def eval_job(workdir: Workdir) -> bool:
+  from rlef_jax.evaluation import job  # pylint: disable=import-outside-toplevel
+
+  return job.eval_job(workdir)
+
+
+@gin.configurable(denylist=["workdir"])
+def pipeline(workdir: Workdir, run_sft: bool = True, run_eval: bool = True) -> bool:
+  """SFT (in `sft/`), RLEF warm-started from it (in `rlef/`), then evaluation of both.
+
+  Every stage resumes: a finished stage's checkpoint is reused, an interrupted
+  one continues from its latest checkpoint.
+  """
+  from rlef_jax import launch  # pylint: disable=import-outside-toplevel
+
+  start = time.monotonic()
+  report: dict[str, Any] = {"job": "pipeline", "stages": {}}
+  spec = launch.ModelSpec()
+  if run_sft:
+    t0 = time.monotonic()
+    report["sft"] = _sft(workdir.path / "sft")
+    report["stages"]["sft_s"] = time.monotonic() - t0
+    spec = dataclasses.replace(spec, weights=str(workdir.path / "sft"))
+  t0 = time.monotonic()
+  report["train"] = _trainer(workdir.path / "rlef", spec).run()
+  report["stages"]["train_s"] = time.monotonic() - t0
+  report["timings"] = report["train"]["timings"]
+  report["overlap"] = report["train"]["overlap"]
+  if run_eval:
+    from rlef_jax.evaluation import job  # pylint: disable=import-outside-toplevel
+
+    t0 = time.monotonic()
+    checkpoints = {"rlef": str(workdir.path / "rlef")}
+    if run_sft:
+      checkpoints = {"sft": str(workdir.path / "sft"), **checkpoints}
+    eval_dir = Workdir(workdir.path / "eval", primary=workdir.primary)
+    try:
+      eval_ok = job.eval_job(eval_dir, checkpoints=checkpoints)
+    finally:
+      eval_dir.close()
+    evaluation = {"ok": eval_ok}
+    if workdir.primary:
+      eval_report = json.loads((eval_dir.path / "report.json").read_text())
+      evaluation.update({k: eval_report[k] for k in ("solve_rates", "evals") if k in eval_report})
+      evaluation["eval_report"] = str(eval_dir.path / "report.json")
+    report["stages"]["eval_s"] = time.monotonic() - t0
+    report.update(evaluation)
+    report["ok_eval"] = evaluation["ok"]
+  from rlef_jax.rl import logs  # pylint: disable=import-outside-toplevel
+
+  report["peak_rss_mb"] = logs.peak_rss_mb()
+  report["seconds"] = time.monotonic() - start
+  report["ok"] = bool(report["train"]["ok"] and report.get("ok", True))
+  workdir.report(report)
+  return report["ok"]
+
+
 JOBS: dict[str, Callable[[Workdir], bool]] = {
     "judge_examples": judge_examples,
+    "train": train,
+    "sft": sft,
+    "eval": eval_job,
+    "pipeline": pipeline,
 }
+
+
+class UsageError(Exception):
+  """A launch mistake reported as one line (no traceback)."""
 
 
 @gin.configurable
 def run(job: str = gin.REQUIRED, workdir: str = "runs/latest") -> bool:
-  """Runs the named job in `workdir`."""
+  """Runs the named job in `workdir` (relative: to the directory the command runs in)."""
   if job not in JOBS:
-    raise ValueError(f"unknown job {job!r}; known: {', '.join(sorted(JOBS))}")
-  out = Workdir(_WORKDIR.value or workdir)
+    raise UsageError(f"unknown job {job!r}; known: {', '.join(sorted(JOBS))} "
+                     "(set run.job in the gin file or with --gin_bindings)")
+  import jax  # pylint: disable=import-outside-toplevel
+
+  from rlef_jax import launch  # pylint: disable=import-outside-toplevel
+
+  launch.initialize_distributed(launch.DistributedSpec())
+  out = Workdir(launch.resolve_workdir(_WORKDIR.value or workdir),
+                primary=jax.process_index() == 0)
   logging.info("job %s, workdir %s", job, out.path)
   try:
     return JOBS[job](out)
@@ -90,12 +221,66 @@ def run(job: str = gin.REQUIRED, workdir: str = "runs/latest") -> bool:
     out.close()
 
 
+def resolve_gin_file(name: str) -> str:
+  """`name` as given if it exists, else under the project's gin/ folder."""
+  for path in (pathlib.Path(name), GIN_DIR / name, GIN_DIR / pathlib.Path(name).name):
+    if path.is_file():
+      return str(path)
+  raise UsageError(f"gin file {name!r} not found (looked in {pathlib.Path.cwd()} and "
+                   f"{GIN_DIR}); known: {', '.join(sorted(p.name for p in GIN_DIR.glob('*.gin')))}")
+
+
+def _register_configurables() -> None:
+  """Imports every module with configurables, so gin can check every binding."""
+  from rlef_jax import launch  # pylint: disable=import-outside-toplevel
+
+  launch.register_all()
+  try:
+    from rlef_jax.evaluation import job  # pylint: disable=import-outside-toplevel,unused-import
+  except ModuleNotFoundError as e:
+    if not (e.name or "").startswith("rlef_jax.evaluation"):
+      raise
+
+
+def _parse(files: list[str], bindings: list[str]) -> None:
+  paths = [resolve_gin_file(f) for f in files]
+  gin.add_config_file_search_path(str(GIN_DIR))
+  try:
+    gin.parse_config_files_and_bindings(paths, bindings)
+  except (ValueError, SyntaxError, KeyError, TypeError, OSError) as e:
+    where = " ".join(str(e).split())
+    raise UsageError(f"bad gin config: {where} (check the spelling against the configurables "
+                     "in rlef_jax/launch.py and the job's docstring)") from e
+
+
+class _QuietLibraries(pylogging.Filter):
+  """Drops INFO lines of orbax (dozens per checkpoint); warnings still show."""
+
+  def filter(self, record: pylogging.LogRecord) -> bool:
+    return record.levelno >= pylogging.WARNING or "/orbax/" not in record.pathname
+
+
 def main(argv) -> None:
-  del argv
+  pylogging.getLogger("absl").addFilter(_QuietLibraries())
+  if len(argv) > 1:
+    _fail(f"unexpected arguments {argv[1:]}; use --gin_file/--gin_bindings/--workdir")
   if not _GIN_FILE.value:
-    raise app.UsageError("give at least one --gin_file (see gin/)")
-  gin.parse_config_files_and_bindings(_GIN_FILE.value, _GIN_BINDINGS.value)
-  sys.exit(0 if run() else 1)
+    _fail("give at least one --gin_file (see gin/)")
+  from rlef_jax import launch  # pylint: disable=import-outside-toplevel
+  from rlef_jax.checkpoints import CheckpointError  # pylint: disable=import-outside-toplevel
+
+  try:
+    _register_configurables()
+    _parse(_GIN_FILE.value, _GIN_BINDINGS.value)
+    ok = run()
+  except (UsageError, launch.LaunchError, CheckpointError) as e:
+    _fail(str(e))
+  sys.exit(0 if ok else 1)
+
+
+def _fail(message: str) -> None:
+  print(f"rlef_jax.main: error: {message}", file=sys.stderr, flush=True)
+  sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,366 @@
+"""The gin edge: configurables and the small builders every job uses.
+
+Nothing below this module knows about gin. Here the frozen config dataclasses
+of the library are registered as gin configurables under their own names
+(`ModelSpec`, `MeshConfig`, `PPOConfig`, `EnvConfig`, `JudgeSpec`,
+`TrainerConfig`, `SFTConfig`, `EvalConfig`), and a job turns them into
+objects with the builders: `build_model`, `build_tokenizer`, `build_judge`,
+`build_mesh`, `load_problems`. Configs that hold dtypes take their names
+(`ModelSpec.param_dtype = "bfloat16"`), never objects.
+
+`validate(...)` checks the cheap things (dataset names, weights folders, the
+mesh against the devices) before any heavy work, raising `LaunchError`, which
+`rlef_jax.main` prints as one line without a traceback.
+
+Example:
+
+    from rlef_jax import launch
+    spec = launch.ModelSpec(preset="tiny", overrides={"num_layers": 2})
+    mesh = launch.build_mesh(launch.MeshConfig())
+    config, params = launch.build_model(spec, mesh)
+    tok = launch.build_tokenizer(spec)
+    rows = launch.load_problems("rlef_bundled_train")
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import math
+import os
+import pathlib
+from typing import Any, Mapping, Sequence
+
+import gin
+import jax
+import jax.numpy as jnp
+
+from rlef_jax import sharding
+from rlef_jax.models import configs
+from rlef_jax.models.configs import LlamaConfig
+from rlef_jax.rl import update as ppo_update
+
+
+class LaunchError(ValueError):
+  """A bad launch setting: what is wrong, where, and how to fix it (one line)."""
+
+
+DTYPES = ("float32", "bfloat16", "float16")
+
+
+def dtype_of(name: str, where: str) -> Any:
+  """The jnp dtype called `name`; LaunchError for anything else."""
+  if name not in DTYPES:
+    raise LaunchError(f"{where} = {name!r} is not a dtype name; use one of {', '.join(DTYPES)}")
+  return jnp.dtype(name)
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+  """Which model a job starts from.
+
+  Attributes:
+    preset: a `rlef_jax.models.configs` preset (the architecture of a fresh model).
+    weights: None for a fresh random model (seeded by `seed`), else a path:
+      a training workdir (its best, else latest, checkpoint), an orbax step
+      folder, or a Hugging Face folder (see `checkpoints.state.load_policy`).
+      Relative paths are relative to the current directory.
+    overrides: LlamaConfig fields replaced on the preset (fresh models only).
+    param_dtype: dtype name the parameters are stored and updated in.
+    compute_dtype: dtype name of activations and matmuls.
+    sampler_dtype: dtype name of the sampler's copy of the policy (None: param_dtype).
+    remat: rematerialise each block in the backward pass.
+    tokenizer: "tiny", "llama3" or a path to a tiktoken BPE file.
+    seed: initialises a fresh model and its value head.
+  """
+
+  preset: str = "tiny"
+  weights: str | None = None
+  overrides: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+  param_dtype: str = "float32"
+  compute_dtype: str = "float32"
+  sampler_dtype: str | None = None
+  remat: bool = False
+  tokenizer: str = "tiny"
+  seed: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class JudgeSpec:
+  """Settings of the `sandbox_runner.Judge` a job opens (see its docstring)."""
+
+  backend: str = "gvisor"
+  max_workers: int | None = None
+  pool_size: int | None = None
+  platform: str = "ptrace"
+
+
+def _register(cls, name: str):
+  return gin.external_configurable(cls, name=name)
+
+
+# Gin-wrapped constructors: `launch.PPOConfig()` picks up the gin bindings,
+# while the library's own classes stay free of gin.
+ModelSpec = _register(ModelSpec, "ModelSpec")  # pylint: disable=invalid-name
+JudgeSpec = _register(JudgeSpec, "JudgeSpec")  # pylint: disable=invalid-name
+MeshConfig = _register(sharding.MeshConfig, "MeshConfig")
+PPOConfig = _register(ppo_update.PPOConfig, "PPOConfig")
+
+
+# Configurables of modules that import this one (or are written by other
+# owners): registered on first access, `register_all()` before gin parses.
+_LATE = {
+    "EnvConfig": ("rlef_jax.env.rollout", "EnvConfig"),
+    "EvalConfig": ("rlef_jax.evaluation.driver", "EvalConfig"),
+    "TrainerConfig": ("rlef_jax.rl.trainer", "TrainerConfig"),
+    "SFTConfig": ("rlef_jax.rl.sft", "SFTConfig"),
+}
+_late: dict[str, Any] = {}
+
+
+def __getattr__(name: str):
+  if name in _LATE:
+    if name not in _late:
+      module, attr = _LATE[name]
+      _late[name] = _register(getattr(importlib.import_module(module), attr), name)
+    return _late[name]
+  raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def register_all() -> list[str]:
+  """Registers every configurable whose module is importable; returns the ones that are not."""
+  missing = []
+  for name, (module, _) in _LATE.items():
+    try:
+      __getattr__(name)
+    except ModuleNotFoundError as e:
+      if e.name is None or not module.startswith(e.name):
+        raise
+      missing.append(name)
+  return missing
+
+
+@dataclasses.dataclass(frozen=True)
+class DistributedSpec:
+  """Multi-process launch: `jax.distributed.initialize` settings.
+
+  With no coordinator_address and num_processes 1, JAX's own detection runs
+  (`sharding.initialize_distributed`: SLURM, Open MPI, Cloud TPU, or the
+  JAX_COORDINATOR_ADDRESS variable); a single host skips it.
+
+  Attributes:
+    coordinator_address: "host:port" of process 0's coordinator.
+    num_processes, process_id: this job's processes and this one's index.
+    cpu_collectives: cross-process collectives on CPU ("gloo"; "none" to keep JAX's default).
+  """
+
+  coordinator_address: str | None = None
+  num_processes: int = 1
+  process_id: int = 0
+  cpu_collectives: str = "gloo"
+
+
+DistributedSpec = _register(DistributedSpec, "DistributedSpec")  # pylint: disable=invalid-name
+
+
+def initialize_distributed(spec: DistributedSpec) -> bool:
+  """Starts jax.distributed as `spec` (or the environment) says; True when multi-process."""
+  if spec.coordinator_address is None and spec.num_processes == 1:
+    return sharding.initialize_distributed()
+  if spec.coordinator_address is None or not 0 <= spec.process_id < spec.num_processes:
+    raise LaunchError(f"DistributedSpec {spec}: give coordinator_address and a process_id in "
+                      "[0, num_processes)")
+  if spec.cpu_collectives != "none":
+    jax.config.update("jax_cpu_collectives_implementation", spec.cpu_collectives)
+  jax.distributed.initialize(spec.coordinator_address, spec.num_processes, spec.process_id)
+  return True
+
+
+# --- model -------------------------------------------------------------------
+
+
+def _resolve(path: str) -> pathlib.Path:
+  return pathlib.Path(path).expanduser().resolve()
+
+
+def model_config(spec: ModelSpec) -> LlamaConfig:
+  """The LlamaConfig of a fresh model of `spec` (preset + overrides + dtypes)."""
+  if spec.preset not in configs.PRESETS:
+    raise LaunchError(f"ModelSpec.preset = {spec.preset!r} is unknown; "
+                      f"known: {', '.join(sorted(configs.PRESETS))}")
+  fields = {f.name for f in dataclasses.fields(LlamaConfig)}
+  bad = sorted(set(spec.overrides) - fields)
+  if bad:
+    raise LaunchError(f"ModelSpec.overrides has unknown LlamaConfig fields {bad}; "
+                      f"known: {', '.join(sorted(fields))}")
+  if {"param_dtype", "compute_dtype"} & set(spec.overrides):
+    raise LaunchError("set dtypes with ModelSpec.param_dtype / ModelSpec.compute_dtype "
+                      "(names such as 'bfloat16'), not in ModelSpec.overrides")
+  try:
+    return configs.get(spec.preset, **dict(spec.overrides),
+                       param_dtype=dtype_of(spec.param_dtype, "ModelSpec.param_dtype"),
+                       compute_dtype=dtype_of(spec.compute_dtype, "ModelSpec.compute_dtype"),
+                       remat=spec.remat)
+  except (TypeError, ValueError) as e:
+    if isinstance(e, LaunchError):
+      raise
+    raise LaunchError(f"ModelSpec {spec.preset!r} with overrides {dict(spec.overrides)}: {e}") from e
+
+
+def check_weights(spec: ModelSpec) -> None:
+  """LaunchError when `spec.weights` names no folder (cheap; before any loading)."""
+  if spec.weights is None:
+    return
+  path = _resolve(spec.weights)
+  if not path.is_dir():
+    raise LaunchError(f"ModelSpec.weights = {spec.weights!r}: no such folder ({path}); give a "
+                      "training workdir, an orbax step folder or a Hugging Face folder, or "
+                      "None for a fresh model")
+
+
+def build_model(spec: ModelSpec, mesh: jax.sharding.Mesh | None = None
+                ) -> tuple[LlamaConfig, Any]:
+  """(config, params) of `spec`, placed on `mesh` by the rules table when given."""
+  check_weights(spec)
+  if spec.weights is None:
+    from rlef_jax.models import llama  # pylint: disable=import-outside-toplevel
+
+    config = model_config(spec)
+    params = llama.init_params(config, jax.random.key(spec.seed))
+  else:
+    from rlef_jax.checkpoints import state  # pylint: disable=import-outside-toplevel
+
+    config, params = state.load_policy(str(_resolve(spec.weights)))
+    config = config.replace(param_dtype=dtype_of(spec.param_dtype, "ModelSpec.param_dtype"),
+                            compute_dtype=dtype_of(spec.compute_dtype, "ModelSpec.compute_dtype"),
+                            remat=spec.remat)
+    params = jax.tree.map(lambda x: jnp.asarray(x, config.param_dtype), params)
+  if mesh is not None:
+    params = sharding.shard_params(params, config, mesh)
+  return config, params
+
+
+def build_value_params(spec: ModelSpec, config: LlamaConfig, params: Any,
+                       mesh: jax.sharding.Mesh | None = None) -> Any:
+  """The value net: the policy's trunk plus a fresh scalar head (seeded by `spec.seed`)."""
+  from rlef_jax.models import llama  # pylint: disable=import-outside-toplevel
+
+  value = llama.add_value_head(config, jax.tree.map(jnp.copy, params),
+                               jax.random.fold_in(jax.random.key(spec.seed), 1))
+  return value if mesh is None else sharding.shard_params(value, config, mesh)
+
+
+def sampler_dtype(spec: ModelSpec) -> Any:
+  return dtype_of(spec.sampler_dtype or spec.param_dtype, "ModelSpec.sampler_dtype")
+
+
+def build_tokenizer(spec: ModelSpec):
+  """The tokenizer `spec.tokenizer` names ("tiny", "llama3" or a BPE file)."""
+  from rlef_jax import tokenizer  # pylint: disable=import-outside-toplevel
+
+  if spec.tokenizer == "tiny":
+    return tokenizer.load_tiny_tokenizer()
+  if spec.tokenizer == "llama3":
+    return tokenizer.load_llama3_tokenizer()
+  path = _resolve(spec.tokenizer)
+  if not path.is_file():
+    raise LaunchError(f"ModelSpec.tokenizer = {spec.tokenizer!r}: not 'tiny', 'llama3' or an "
+                      f"existing tiktoken file ({path})")
+  return tokenizer.load_llama3_tokenizer(path)
+
+
+def check_tokenizer(spec: ModelSpec, config: LlamaConfig, tok) -> None:
+  if tok.vocab_size > config.vocab_size:
+    raise LaunchError(f"tokenizer {spec.tokenizer!r} has {tok.vocab_size} ids but the model's "
+                      f"vocab_size is {config.vocab_size}; pair the tiny model with "
+                      "ModelSpec.tokenizer = 'tiny' and Llama 3 models with 'llama3'")
+
+
+# --- mesh, judge, data -------------------------------------------------------
+
+
+def check_mesh(cfg: sharding.MeshConfig, num_devices: int | None = None) -> tuple[int, int, int]:
+  """The mesh shape `cfg` resolves to on `num_devices` (default: all); LaunchError if none."""
+  n = jax.device_count() if num_devices is None else num_devices
+  shape = [cfg.data, cfg.fsdp, cfg.tensor]
+  how = (f"(MeshConfig.data x fsdp x tensor must be at most the {n} devices, "
+         "with at most one -1 for 'the rest')")
+  if shape.count(-1) > 1 or any(s == 0 or s < -1 for s in shape):
+    raise LaunchError(f"impossible mesh {cfg} {how}")
+  known = math.prod(s for s in shape if s != -1)
+  if -1 in shape:
+    if n % known:
+      raise LaunchError(f"impossible mesh {cfg}: {n} devices do not divide by {known} {how}")
+    shape[shape.index(-1)] = n // known
+  if math.prod(shape) > n:
+    raise LaunchError(f"impossible mesh {cfg}: needs {math.prod(shape)} devices, this job has "
+                      f"{n} {how}")
+  return tuple(shape)
+
+
+def build_mesh(cfg: sharding.MeshConfig) -> jax.sharding.Mesh:
+  check_mesh(cfg)
+  return sharding.make_mesh(cfg)
+
+
+def build_judge(spec: JudgeSpec | None = None):
+  """A `sandbox_runner.Judge` (close it, or use `with`)."""
+  import sandbox_runner  # pylint: disable=import-outside-toplevel
+
+  spec = spec or JudgeSpec()
+  return sandbox_runner.Judge(backend=spec.backend, max_workers=spec.max_workers,
+                              pool_size=spec.pool_size, platform=spec.platform)
+
+
+def known_tasks() -> list[str]:
+  from rlef_jax.data import problems  # pylint: disable=import-outside-toplevel
+
+  return sorted(problems.TASK_SPLITS)
+
+
+def check_task(task: str, where: str) -> None:
+  """LaunchError unless `task` is a known task name or a `module:function` source."""
+  if ":" in task:
+    module, _, fn = task.partition(":")
+    try:
+      mod = importlib.import_module(module)
+    except ImportError as e:
+      raise LaunchError(f"{where} = {task!r}: cannot import {module!r} ({e})") from e
+    if not callable(getattr(mod, fn, None)):
+      raise LaunchError(f"{where} = {task!r}: {module} has no function {fn!r}")
+    return
+  if task not in known_tasks():
+    raise LaunchError(f"{where} = {task!r} is not a dataset; known: {', '.join(known_tasks())} "
+                      "(or 'package.module:function' returning problem rows)")
+
+
+def load_problems(task: str, split: str | None = None, limit: int | None = None
+                  ) -> list[dict[str, Any]]:
+  """Every problem row of `task` (all processes see the same list, in file order).
+
+  `task` is a seqio task name of `rlef_jax.data` (`rlef_bundled_train`,
+  `code_contests_valid`, `humaneval`, ...) or `"package.module:function"`,
+  a function returning rows (called with `split` when given). Jobs shard
+  and shuffle the list themselves, so every process agrees on the order.
+  """
+  check_task(task, "task")
+  if ":" in task:
+    module, _, fn = task.partition(":")
+    source = getattr(importlib.import_module(module), fn)
+    rows = list(source(split) if split is not None else source())
+  else:
+    from rlef_jax import data  # pylint: disable=import-outside-toplevel
+
+    rows = list(data.iter_problems(task, split, shuffle=False, shard_index=0, num_shards=1))
+  return rows[:limit] if limit is not None else rows
+
+
+def resolve_workdir(path: str | os.PathLike[str]) -> pathlib.Path:
+  """`path` made absolute against the directory the command ran in."""
+  return pathlib.Path(path).expanduser().absolute()
+
+
+def sharded(items: Sequence[Any], index: int, count: int) -> list[Any]:
+  """The contiguous `index`-th of `count` equal parts (the caller checks divisibility)."""
+  per = len(items) // count
+  return list(items[index * per:(index + 1) * per])

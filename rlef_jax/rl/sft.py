@@ -1,0 +1,299 @@
+"""Supervised fine-tuning on dialogs: loss on the last, successful response only.
+
+The paper's SFT baseline (and our warm start): every example is a dialog
+whose last message is an assistant response that solved the problem; the
+next-token loss is taken on that response's tokens (its content and the
+closing `<|eot_id|>`) and nowhere else, so earlier turns and the prompt are
+context only. Rendering is the tokenizer's chat format, the same the
+environment samples in.
+
+Sources (`SFTConfig.source`):
+  "solutions"            each train row's first `solutions_per_problem`
+                         Python solutions as a one-turn dialog
+                         (initial prompt -> fenced code answer)
+  "<path>.jsonl"         rollouts.jsonl records of solved episodes, rebuilt
+                         into dialogs (prompt, responses, feedback turns)
+  "package.module:fn"    a function returning dialogs (lists of
+                         {"role", "content"}), e.g. generated repair dialogs
+
+Training order is a seeded permutation per epoch and step s takes examples
+[s*B, (s+1)*B) of that stream, so a resumed run sees exactly the data an
+uninterrupted one would.
+
+Example:
+
+    from rlef_jax.rl import sft
+    batch = sft.encode_batch(tok, [dialog], max_len=512)   # tokens, loss_mask
+    loss = sft.loss(config, params, batch["tokens"], batch["loss_mask"])
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import pathlib
+import time
+from typing import Any, Mapping, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from absl import logging
+
+from rlef_jax import launch
+from rlef_jax import sharding
+from rlef_jax.checkpoints import state as ckpt_state
+from rlef_jax.models import llama
+from rlef_jax.rl import logs
+from rlef_jax.rl import ppo
+
+Dialog = Sequence[Mapping[str, str]]
+
+
+@dataclasses.dataclass(frozen=True)
+class SFTConfig:
+  """Settings of the `sft` job.
+
+  Attributes:
+    source: "solutions", a rollouts.jsonl path, or "package.module:function".
+    task: problem rows for "solutions" and for rebuilding rollout dialogs.
+    solutions_per_problem: Python solutions taken per row ("solutions").
+    steps, batch_size: optimizer steps and dialogs per step.
+    lr, warmup_steps, weight_decay, b2, max_grad_norm: AdamW with linear warm-up.
+    max_len: dialogs longer than this many tokens are left out (counted).
+    seed: example order.
+    checkpoint_every: steps between checkpoints (0: only at the end).
+    log_every: steps between logged losses.
+    progress: a tqdm bar (process 0).
+  """
+
+  source: str = "solutions"
+  task: str = "rlef_bundled_train"
+  solutions_per_problem: int = 1
+  steps: int = 100
+  batch_size: int = 16
+  lr: float = 1e-3
+  warmup_steps: int = 10
+  weight_decay: float = 0.0
+  b2: float = 0.95
+  max_grad_norm: float | None = 1.0
+  max_len: int = 1024
+  seed: int = 0
+  checkpoint_every: int = 0
+  log_every: int = 10
+  progress: bool = True
+
+
+def _python_solutions(row: Mapping[str, Any], n: int) -> list[str]:
+  sols = row.get("solutions") or {}
+  langs = sols.get("language") or []
+  return [s for lang, s in zip(langs, sols.get("solution") or []) if lang == 3][:n]
+
+
+def solution_dialogs(rows: Sequence[Mapping[str, Any]], per_problem: int = 1) -> list[list[dict]]:
+  """One-turn dialogs: the paper's first prompt, answered with a fenced solution."""
+  from rlef_jax.env import feedback  # pylint: disable=import-outside-toplevel
+
+  out = []
+  for row in rows:
+    prompt = feedback.initial_prompt(row["description"])
+    for code in _python_solutions(row, per_problem):
+      out.append([{"role": "user", "content": prompt},
+                  {"role": "assistant", "content": f"```python\n{code.rstrip()}\n```"}])
+  return out
+
+
+def rollout_dialogs(records: Sequence[Mapping[str, Any]], rows: Sequence[Mapping[str, Any]]
+                    ) -> list[list[dict]]:
+  """Dialogs of solved rollouts.jsonl records (prompt, responses, feedback turns)."""
+  from rlef_jax.env import feedback  # pylint: disable=import-outside-toplevel
+
+  by_name = {r["name"]: r for r in rows}
+  out = []
+  for rec in records:
+    if not rec.get("solved") or rec.get("dropped") or rec["problem"] not in by_name:
+      continue
+    messages = [{"role": "user", "content": feedback.initial_prompt(by_name[rec["problem"]]["description"])}]
+    for i, turn in enumerate(rec["turns"]):
+      messages.append({"role": "assistant", "content": turn["response"]})
+      if i + 1 < len(rec["turns"]):
+        messages.append({"role": "user", "content": turn.get("feedback") or ""})
+    out.append(messages)
+  return out
+
+
+def load_dialogs(cfg: SFTConfig) -> list[list[dict]]:
+  """The dialogs `cfg.source` names."""
+  if cfg.source == "solutions":
+    return solution_dialogs(launch.load_problems(cfg.task), cfg.solutions_per_problem)
+  if cfg.source.endswith(".jsonl"):
+    path = pathlib.Path(cfg.source)
+    if not path.is_file():
+      raise launch.LaunchError(f"SFTConfig.source = {cfg.source!r}: no such file")
+    records = [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
+    return rollout_dialogs(records, launch.load_problems(cfg.task))
+  if ":" in cfg.source:
+    module, _, fn = cfg.source.partition(":")
+    return [list(d) for d in getattr(importlib.import_module(module), fn)()]
+  raise launch.LaunchError(f"SFTConfig.source = {cfg.source!r}: use 'solutions', a "
+                           "rollouts .jsonl file or 'package.module:function'")
+
+
+def encode(tokenizer, dialog: Dialog) -> tuple[list[int], list[bool]]:
+  """(ids, loss mask): the dialog rendered; True on the last response and its eot."""
+  if not dialog or dialog[-1]["role"] != "assistant":
+    raise ValueError("an SFT dialog must end with an assistant message")
+  prompt = tokenizer.render_dialog(list(dialog[:-1]), add_generation_prompt=True)
+  target = tokenizer.encode(dialog[-1]["content"]) + [tokenizer.eot_id]
+  return prompt + target, [False] * len(prompt) + [True] * len(target)
+
+
+def encode_batch(tokenizer, dialogs: Sequence[Dialog], max_len: int, length: int | None = None
+                 ) -> dict[str, np.ndarray]:
+  """Right-padded `tokens` [B, L] and `loss_mask` [B, L] (L: `length` or the bucket of the longest)."""
+  encoded = [encode(tokenizer, d) for d in dialogs]
+  if length is None:
+    from rlef_jax.sampling import bucket_length  # pylint: disable=import-outside-toplevel
+
+    length = min(bucket_length(max(len(ids) for ids, _ in encoded), 64), max_len)
+  tokens = np.full((len(encoded), length), tokenizer.pad_id, np.int32)
+  mask = np.zeros((len(encoded), length), bool)
+  for b, (ids, m) in enumerate(encoded):
+    ids, m = ids[:length], m[:length]
+    tokens[b, :len(ids)] = ids
+    mask[b, :len(m)] = m
+  return {"tokens": tokens, "loss_mask": mask}
+
+
+def loss(config, params, tokens: jax.Array, loss_mask: jax.Array) -> jax.Array:
+  """Mean next-token negative log-likelihood over the masked (last-response) tokens."""
+  logp = ppo.token_logprobs(llama.forward(config, params, tokens), tokens)
+  return -ppo.masked_mean(logp, loss_mask)
+
+
+def make_optimizer(cfg: SFTConfig) -> optax.GradientTransformation:
+  schedule = lambda step: cfg.lr * jnp.minimum(1.0, (step + 1) / max(cfg.warmup_steps, 1))
+  adamw = optax.adamw(schedule, b2=cfg.b2, weight_decay=cfg.weight_decay)
+  if cfg.max_grad_norm is None:
+    return adamw
+  return optax.chain(optax.clip_by_global_norm(cfg.max_grad_norm), adamw)
+
+
+def make_train_step(config, cfg: SFTConfig, mesh):
+  tx = make_optimizer(cfg)
+
+  def step(params, opt_state, tokens, loss_mask):
+    value, grads = jax.value_and_grad(lambda p: loss(config, p, tokens, loss_mask))(params)
+    updates, opt_state = tx.update(grads, opt_state, params)
+    return optax.apply_updates(params, updates), opt_state, value
+
+  jitted = jax.jit(step, donate_argnums=(0, 1))
+
+  def run(*args):
+    with jax.set_mesh(mesh):
+      return jitted(*args)
+
+  return tx, run
+
+
+def run(workdir: str | pathlib.Path, cfg: SFTConfig, model, mesh_cfg=None) -> dict[str, Any]:
+  """Fine-tunes `model` on `cfg`'s dialogs; checkpoints under `workdir/checkpoints`."""
+  workdir = pathlib.Path(workdir)
+  mesh_cfg = mesh_cfg or sharding.MeshConfig()
+  if ":" not in cfg.source and not cfg.source.endswith(".jsonl") and cfg.source != "solutions":
+    load_dialogs(cfg)  # raises the LaunchError
+  if cfg.source == "solutions" or cfg.source.endswith(".jsonl"):
+    launch.check_task(cfg.task, "SFTConfig.task")
+  launch.check_weights(model)
+  if model.weights is None:
+    launch.model_config(model)
+  shape = launch.check_mesh(mesh_cfg)
+  pid, nproc = jax.process_index(), jax.process_count()
+  if cfg.batch_size % (shape[0] * shape[1]) or cfg.batch_size % nproc:
+    raise launch.LaunchError(f"SFTConfig.batch_size = {cfg.batch_size} must be a multiple of "
+                             f"the mesh's data x fsdp ({shape[0] * shape[1]}) and of the "
+                             f"{nproc} processes")
+  start_time = time.monotonic()
+  mesh = launch.build_mesh(mesh_cfg)
+  config, params = launch.build_model(model, mesh)
+  tok = launch.build_tokenizer(model)
+  launch.check_tokenizer(model, config, tok)
+  dialogs = load_dialogs(cfg)
+  lengths = [len(encode(tok, d)[0]) for d in dialogs]
+  kept = [d for d, n in zip(dialogs, lengths) if n <= cfg.max_len]
+  if not kept:
+    raise launch.LaunchError(f"SFT source {cfg.source!r} gave no dialog of at most "
+                             f"{cfg.max_len} tokens ({len(dialogs)} in all)")
+  tx, train_step = make_train_step(config, cfg, mesh)
+  opt_state = jax.jit(tx.init)(params)
+  ckpts = ckpt_state.TrainCheckpoints(workdir / "checkpoints", 2, True)
+  start = 0
+  latest = ckpts.latest_step()
+  if latest is not None:
+    items, meta = ckpts.restore(latest, {"policy": ckpt_state.abstract(params),
+                                         "policy_opt": ckpt_state.abstract(opt_state)})
+    params, opt_state, start = items["policy"], items["policy_opt"], meta["step"]
+    logging.info("sft: resuming at step %d", start)
+  log = logs.RunLog(workdir, primary=pid == 0, resume_step=start if latest is not None else None,
+                    files=())
+  rows_local = cfg.batch_size // nproc
+  order: dict[int, np.ndarray] = {}
+
+  def batch_at(step: int) -> list[Dialog]:
+    out = []
+    for pos in range(step * cfg.batch_size, (step + 1) * cfg.batch_size):
+      epoch, i = divmod(pos, len(kept))
+      if epoch not in order:
+        order.clear()
+        order[epoch] = np.random.default_rng([cfg.seed, epoch]).permutation(len(kept))
+      out.append(kept[order[epoch][i]])
+    return out[pid * rows_local:(pid + 1) * rows_local]
+
+  from rlef_jax.sampling import bucket_length  # pylint: disable=import-outside-toplevel
+
+  # One static length for the run: one compiled step.
+  length = bucket_length(max(n for n in lengths if n <= cfg.max_len), 64)
+  bar = None
+  if cfg.progress and pid == 0:
+    import tqdm  # pylint: disable=import-outside-toplevel
+
+    bar = tqdm.tqdm(total=cfg.steps, initial=start, desc="sft steps", unit="step")
+  losses, value = [], None
+
+  def meta(step):
+    return {"step": step, "kind": "sft", "config": ckpt_state.config_to_json(config),
+            "source": cfg.source, "examples": len(kept)}
+
+  try:
+    for step in range(start, cfg.steps):
+      batch = encode_batch(tok, batch_at(step), cfg.max_len, length)
+      arrays = []
+      for name in ("tokens", "loss_mask"):
+        global_shape = (cfg.batch_size, length)
+        arrays.append(jax.make_array_from_process_local_data(
+            sharding.batch_sharding(mesh, global_shape), batch[name], global_shape))
+      params, opt_state, value = train_step(params, opt_state, *arrays)
+      done = step + 1
+      if done % cfg.log_every == 0 or done == cfg.steps:
+        value = float(value)
+        losses.append({"step": done, "loss": value})
+        log.scalars(done, {"sft/loss": value, "rss_mb": logs.rss_mb()})
+        if bar is not None:
+          bar.set_postfix(loss=f"{value:.3f}")
+      if bar is not None:
+        bar.update(1)
+      if (cfg.checkpoint_every and done % cfg.checkpoint_every == 0) or done == cfg.steps:
+        ckpts.save(done, {"policy": params, "policy_opt": opt_state}, meta(done))
+  finally:
+    if bar is not None:
+      bar.close()
+    ckpts.close()
+    log.close()
+  return {"job": "sft", "steps": cfg.steps, "resumed_from_step": start,
+          "examples": len(kept), "left_out_too_long": len(dialogs) - len(kept),
+          "sequence_length": length, "losses": losses,
+          "final_loss": losses[-1]["loss"] if losses else None,
+          "seconds": time.monotonic() - start_time, "peak_rss_mb": logs.peak_rss_mb(),
+          "checkpoints": str(workdir / "checkpoints"), "ok": True}
