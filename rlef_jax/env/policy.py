@@ -95,6 +95,8 @@ class ModelPolicy:
 
   Stops at the tokenizer's stop tokens; pads with its pad id. The sampled ids
   of a row are everything up to and including its stop token.
+  `min_prompt_bucket` is generate's smallest prompt bucket: a larger one
+  means fewer compiled programs across turns, at the price of more padding.
   """
 
   config: LlamaConfig
@@ -105,6 +107,7 @@ class ModelPolicy:
   top_k: int = 0
   max_new_tokens: int = 512
   mesh: Any = None
+  min_prompt_bucket: int = 16
 
   def __post_init__(self):
     _check_tokenizer(self.tokenizer, self.config.vocab_size)
@@ -125,7 +128,7 @@ class ModelPolicy:
     out = sampling.generate(self.config, self.params, prompts, rng, self.max_new_tokens,
                             temperature=self.temperature, top_p=self.top_p, top_k=self.top_k,
                             stop_tokens=self.tokenizer.stop_tokens, pad_id=self.tokenizer.pad_id,
-                            mesh=self.mesh)
+                            mesh=self.mesh, min_bucket=self.min_prompt_bucket)
     tokens, lengths, logprobs, stopped = (np.asarray(x) for x in out)
     samples = []
     for b in range(len(prompts)):

@@ -414,9 +414,11 @@ def _play(driver: _Driver, episodes: list[_Episode]) -> None:
             driver.resolve(ep, turn - 1)
       live = [ep for ep in group if not ep.done]
       driver.sample(live, turn)
-      if not cfg.overlap:
+      if not cfg.overlap:  # the baseline: nothing judged while sampling
         for ep in live:
           driver.resolve(ep, turn)
+          for future in ep.scores.values():
+            driver.wait(future)
   if cfg.overlap:
     for ep in episodes:
       if not ep.done:
