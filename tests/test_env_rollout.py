@@ -5,6 +5,7 @@ program) so that every branch, infra errors included, is reachable; the
 gVisor judge drives the same paths in test_env_e2e.py.
 """
 
+import dataclasses
 import logging
 import threading
 
@@ -291,3 +292,21 @@ def test_out_of_vocabulary_ids_are_refused():
                          jax.random.key(0))
   with pytest.raises(ValueError, match="outside the model's vocabulary of 100"):
     policy.check_ids([[1, 2, 100]], 100)
+
+
+def test_budget_is_clamped_to_the_models_positions():
+  @dataclasses.dataclass(frozen=True)
+  class Short(ScriptedPolicy):
+    max_context: int = 0
+
+  first = len(TOK.render_dialog([{"role": "user", "content": feedback.initial_prompt("Solve a.")}]))
+  table = {"a": ["wrong", "ok"]}
+  pol = Short(lambda row, turn, m: RESPONSES[table[row["name"]][turn - 1]], TOK,
+              max_new_tokens=64, max_context=first + 64 + 20)
+  out = rollout.run_episodes(pol, [_row("a")], MarkerJudge(), TOK, rollout.EnvConfig(),
+                             jax.random.key(0))
+  assert out.records[0].context_limited and len(out.records[0].turns) == 1
+  pol = dataclasses.replace(pol, max_context=first + 63)
+  out = rollout.run_episodes(pol, [_row("a")], MarkerJudge(), TOK, rollout.EnvConfig(),
+                             jax.random.key(0))
+  assert out.records == [] and out.stats["skipped_long_prompts"] == 1

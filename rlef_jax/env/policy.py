@@ -116,6 +116,11 @@ class ModelPolicy:
   def vocab_size(self) -> int:
     return self.config.vocab_size
 
+  @property
+  def max_context(self) -> int:
+    """Prompt plus new tokens the model's positions allow (the env clamps its budget to it)."""
+    return self.config.max_position_embeddings
+
   def replace(self, **changes) -> "ModelPolicy":
     return dataclasses.replace(self, **changes)
 

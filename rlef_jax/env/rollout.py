@@ -63,7 +63,8 @@ class EnvConfig:
       instead of a dialog (each scored; one Rollouts row each).
     context_budget: tokens a dialog may reach, the next response's
       max_new_tokens included; past it the episode ends with its last
-      response as final (counted as context_limited).
+      response as final (counted as context_limited). Clamped to the
+      policy's `max_context` (the model's positions) when it has one.
     feedback_tests: the splits that give feedback and end the episode.
     score_tests: the splits that score the final code (evaluation:
       ("private", "generated")).
@@ -250,6 +251,7 @@ class _Driver:
     self.np_rng = np.random.default_rng(np.asarray(key_data).ravel().tolist())
     self.sample_s = self.wait_s = 0.0
     self.random_pool: list[tuple[str, JudgeRequest, concurrent.futures.Future]] = []
+    self.budget = min(cfg.context_budget, getattr(policy, "max_context", cfg.context_budget))
 
   # Sampling -------------------------------------------------------------------------------------
 
@@ -308,7 +310,7 @@ class _Driver:
     text = self.feedback_text(ep, result)
     extra = len(self.tok.render_message({"role": "user", "content": text}))
     extra += len(self.tok.render_header("assistant"))
-    if len(ep.dialog) + extra + self.policy.max_new_tokens > self.cfg.context_budget:
+    if len(ep.dialog) + extra + self.policy.max_new_tokens > self.budget:
       ep.record.context_limited = True
       self.finish(ep)
       return
@@ -488,12 +490,12 @@ def run_episodes(policy: Policy, problems: Sequence[Mapping[str, Any]], judge, t
         log.warning("skipping problem %r (episode %s): %s", name, eid, e)
         continue
       dialog = Dialog.start(tokenizer, task.prompt)
-      if len(dialog) + policy.max_new_tokens > cfg.context_budget:
+      if len(dialog) + policy.max_new_tokens > driver.budget:
         skipped += 1
         too_long += 1
         log.warning("skipping problem %r (episode %s): its %d-token prompt plus %d new tokens "
                     "exceeds the context budget of %d", name, eid, len(dialog),
-                    policy.max_new_tokens, cfg.context_budget)
+                    policy.max_new_tokens, driver.budget)
         continue
       record = EpisodeRecord(name, eid, dialogs=[] if cfg.independent else [dialog])
       records.append(record)
