@@ -8,17 +8,33 @@ network) so the host can refuse a sandbox whose limits did not take effect.
 Then, per submission:
 
     host -> {"op": "program", "style", "time_limit_s", "memory_mb", blobs: [src]}
-    harness -> {"ok": true} | {"syntax_error": "..."}   (compiled in a child)
-    host -> {"op": "test", blobs: [stdin or assert snippet]}   (repeated)
-    harness -> {"status", "exit_code", "wall_s", "cpu_s", "exception",
-                "traceback", "done", blobs: [stdout, stderr]}
+    harness -> {"ok": true} | {"syntax_error": "..."} | {"compile_failed": {...}}
+    host -> {"op": "test", blobs: [stdin or assert checks]}   (repeated)
+    harness -> {"status", "exit_code", "signal", "wall_s", "cpu_s", "exception",
+                "in_tests", "done", "fresh", blobs: [stdout, stderr, traceback]}
 
 Each test runs in a forked child that drops to the judged uid, applies the
 per-test rlimits, checks they took effect and execs the user's code in a fresh
-`__main__`; stdin is fed and stdout/stderr are read concurrently, with caps.
+`__main__`. Nothing the program can write is trusted for the verdict:
+
+* exit status and CPU time come from `wait4` here; stdout/stderr from capped
+  pipes;
+* "the limits took effect" comes on a gate pipe the child closes before the
+  program's first line (an exit status could be the program's own choice);
+* the exception kind (MemoryError / AssertionError, by identity with the
+  builtins) and, in assert style, "the checks ran to their end" come on a
+  report pipe, in lines that must start with a per-test nonce. The nonce is
+  made here after the fork (no copy in the child's memory) and waits in the
+  checks pipe behind the checks; the child reads it only after the program,
+  the checks, the traceback formatting and the exit handlers ran. Lines
+  without it (forged reports, floods, parser bombs) are ignored, the pipe is
+  drained past its cap, and every parse is total.
+
 After every test all judged processes are killed (`kill(-1)` as PID 1: double
-forks and `setsid` do not escape) and /tmp and /dev/shm are emptied, so no
-state survives into the next test. Expected outputs never come here.
+forks and `setsid` do not escape) and /tmp and /dev/shm are emptied
+iteratively (two descriptors whatever the depth, links never followed, within
+a budget: past it the reply says `fresh` and the host uses a new sandbox for
+the next test). Expected outputs never come here.
 
 `--mode=process` (the unsandboxed backend) skips the uid switch and the
 `kill(-1)` sweep, which would hit the host; it kills the test's process group.
@@ -40,9 +56,19 @@ import types
 USER_FILE = "solution.py"
 TEST_FILE = "tests.py"
 _CHUNK = 1 << 16
-_STATUS_FD = 3
-# Exit code of a child whose limits did not take effect (fail closed).
-_LIMITS_FAILED = 121
+# The test child's descriptors besides 0-2: its report (write), the checks and
+# the nonce (read), and the gate (write; closed before the program runs).
+_REPORT_FD, _CHECKS_FD, _GATE_FD = 3, 4, 5
+_GATE_OK = b"1"
+_NONCE_LEN = 32
+# Caps of what a child can make the harness hold (the report pipe is drained
+# past its cap and dropped), and of the cleanup between tests.
+TRACEBACK_CAP = 32 << 10
+_REPORT_CAP = TRACEBACK_CAP + (8 << 10)
+_CLEAN_ENTRIES = 200_000
+_CLEAN_S = 5.0
+# The builtin classes, kept before any program runs (it may rebind the names).
+_MEMORY_ERROR, _ASSERTION_ERROR = MemoryError, AssertionError
 _RLIMITS = {"nproc": resource.RLIMIT_NPROC, "as": resource.RLIMIT_AS,
             "nofile": resource.RLIMIT_NOFILE, "fsize": resource.RLIMIT_FSIZE,
             "cpu": resource.RLIMIT_CPU, "core": resource.RLIMIT_CORE}
@@ -104,17 +130,23 @@ def _child_limits(memory_mb: int, time_limit_s: float, caps: dict) -> dict:
 
 
 def _enter_child(fds: dict, limits: dict, uid: int | None, workdir: str) -> None:
-  """Becomes the judged process: fds, session, limits, uid; verifies them."""
+  """Becomes the judged process: fds, session, limits, uid; verifies them.
+
+  The verdict on the limits goes out on the gate pipe, which is closed before
+  any of the program's code runs: nothing the program does can say "limits
+  failed" (an exit status could: the program picks its own).
+  """
   signal.set_wakeup_fd(-1)
   signal.signal(signal.SIGCHLD, signal.SIG_DFL)
   os.setsid()
   for target, fd in ((0, fds["stdin"]), (1, fds["stdout"]), (2, fds["stderr"]),
-                     (_STATUS_FD, fds["status"])):
+                     (_REPORT_FD, fds["report"]), (_CHECKS_FD, fds["checks"]),
+                     (_GATE_FD, fds["gate"])):
     os.dup2(fd, target)
   # The harness's own pipe ends; listed, not closerange(): every syscall is
   # expensive under gVisor's ptrace platform.
   for name in os.listdir("/proc/self/fd"):
-    if int(name) > _STATUS_FD:
+    if int(name) > _GATE_FD:
       try:
         os.close(int(name))
       except OSError:
@@ -131,27 +163,128 @@ def _enter_child(fds: dict, limits: dict, uid: int | None, workdir: str) -> None
   wrong = {n: resource.getrlimit(_RLIMITS[n]) for n, v in limits.items()
            if resource.getrlimit(_RLIMITS[n])[0] != v}
   if wrong or (uid is not None and (os.getuid(), os.geteuid()) != (uid, uid)):
-    os.write(2, f"harness: limits did not take effect: {wrong}\n".encode())
-    os._exit(_LIMITS_FAILED)
+    raise RuntimeError(f"limits did not take effect: {wrong}, uid {os.getuid()}")
+  os.write(_GATE_FD, _GATE_OK)
+  os.close(_GATE_FD)
+
+
+def _child(kind: str, fds: dict, limits: dict, uid: int | None, workdir: str,
+           source: str) -> None:
+  """The forked child: never returns."""
+  try:
+    _enter_child(fds, limits, uid, workdir)
+  except BaseException as e:  # pylint: disable=broad-except
+    try:
+      os.write(_GATE_FD, b"F" + repr(e).encode("utf-8", "replace")[:1000])
+    finally:
+      os._exit(1)
+  try:
+    if kind == "compile":
+      _compile_child()
+    _run_user_code(source, kind == "assert")
+  finally:
+    os._exit(1)
 
 
 def _trimmed_traceback(exc: BaseException) -> str:
-  """The traceback from the first frame of the user's code on."""
-  tb = exc.__traceback__
-  while tb is not None and tb.tb_frame.f_code.co_filename not in (USER_FILE, TEST_FILE):
-    tb = tb.tb_next
-  return "".join(traceback.format_exception(type(exc), exc, tb))
-
-
-def _report(status: dict) -> None:
+  """The traceback from the first frame of the user's code on (capped)."""
   try:
-    os.write(_STATUS_FD, (json.dumps(status) + "\n").encode())
-  except OSError:
-    pass  # The user closed the status fd; the exit code still tells.
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename not in (USER_FILE, TEST_FILE):
+      tb = tb.tb_next
+    text = "".join(traceback.format_exception(type(exc), exc, tb))
+  except BaseException:  # pylint: disable=broad-except
+    # A program-defined __str__ that raises, or worse.
+    text = f"{_safe_name(exc)}: <the exception could not be formatted>\n"
+  if len(text) > TRACEBACK_CAP:
+    half = TRACEBACK_CAP // 2
+    text = text[:half] + "\n[... traceback truncated ...]\n" + text[-half:]
+  return text
 
 
-def _run_user_code(sources: list[tuple[str, str]]) -> None:
-  """Execs each (filename, source) in one fresh __main__ and exits."""
+def _safe_name(exc: BaseException) -> str:
+  name = type(exc).__name__
+  return name[:100] if isinstance(name, str) else "?"
+
+
+def _exception_kind(exc: BaseException) -> str:
+  """What the judge reads from an exception; by identity with the builtin
+  classes captured at start-up, so a program's own `class MemoryError` is
+  just an exception."""
+  if type(exc) is _MEMORY_ERROR:  # pylint: disable=unidiomatic-typecheck
+    return "MemoryError"
+  if isinstance(exc, _ASSERTION_ERROR):
+    return "AssertionError"
+  return "other"
+
+
+def _read_exact(fd: int, n: int) -> bytes:
+  data = b""
+  while len(data) < n:
+    chunk = os.read(fd, n - len(data))
+    if not chunk:
+      break
+    data += chunk
+  return data
+
+
+def _read_checks() -> str:
+  """The assert-style checks, read from the checks pipe after the program ran."""
+  header = b""
+  while not header.endswith(b"\n") and len(header) < 32:
+    byte = os.read(_CHECKS_FD, 1)
+    if not byte:
+      break
+    header += byte
+  return _read_exact(_CHECKS_FD, int(header)).decode("utf-8")
+
+
+def _conclude(record: dict, code: int) -> None:
+  """Reports with the per-test nonce, then exits. The nonce is read only now:
+  after the program, the checks, their traceback and the exit handlers ran.
+
+  Before it is read, what could still run the program's code in this process
+  is switched off (trace and profile hooks, signal handlers, the collector's
+  callbacks); other threads (daemons) cannot be stopped, so with any alive the
+  report is written by a forked, single-threaded copy. What remains (code
+  that patched this module's own functions) is the shared-interpreter limit
+  of assert-style judging: docs/judge.md, threat model.
+  """
+  try:
+    sys.settrace(None)
+    sys.setprofile(None)
+    signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+    gc.disable()
+    reporter = 0
+    if len(os.listdir("/proc/self/task")) > 1:
+      import warnings  # pylint: disable=g-import-not-at-top
+      with warnings.catch_warnings():  # 3.12 warns about forking with threads.
+        warnings.simplefilter("ignore")
+        reporter = os.fork()  # Fails (no report) if the program used up its processes.
+    if reporter == 0:
+      nonce = _read_exact(_CHECKS_FD, _NONCE_LEN)
+      line = nonce + b" " + json.dumps(record).encode("utf-8", "replace") + b"\n"
+      view = memoryview(line)
+      while view:
+        view = view[os.write(_REPORT_FD, view):]
+    else:
+      os.waitpid(reporter, 0)
+  except BaseException:  # pylint: disable=broad-except
+    pass  # The program closed or replaced the judge's fds: no report, no proof.
+  os._exit(code & 0xFF)
+
+
+def _compile_child() -> None:
+  """Compiles the source on stdin (the compiler runs none of it)."""
+  try:
+    compile(sys.stdin.buffer.read().decode("utf-8"), USER_FILE, "exec")
+  except BaseException as e:  # pylint: disable=broad-except
+    _conclude({"exception": type(e).__name__[:100], "traceback": _trimmed_traceback(e)}, 1)
+  _conclude({"done": True}, 0)
+
+
+def _run_user_code(source: str, assert_style: bool) -> None:
+  """Execs the program (then, assert style, the checks) in one fresh __main__."""
   sys.stdin = open(0, "r", encoding="utf-8", errors="surrogateescape", closefd=False)
   sys.stdout = open(1, "w", encoding="utf-8", errors="surrogateescape", closefd=False)
   sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace",
@@ -160,27 +293,33 @@ def _run_user_code(sources: list[tuple[str, str]]) -> None:
   main = types.ModuleType("__main__")
   main.__dict__.update(__builtins__=builtins, __file__=USER_FILE)
   sys.modules["__main__"] = main
-  code = 0
+  code, record = 0, {"done": False}
   try:
-    for filename, source in sources:
-      linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-      exec(compile(source, filename, "exec"), main.__dict__)
-    _report({"done": True})
+    linecache.cache[USER_FILE] = (len(source), None, source.splitlines(True), USER_FILE)
+    exec(compile(source, USER_FILE, "exec"), main.__dict__)
+    if assert_style:
+      checks = _read_checks()
+      linecache.cache[TEST_FILE] = (len(checks), None, checks.splitlines(True), TEST_FILE)
+      exec(compile(checks, TEST_FILE, "exec"), main.__dict__)
+    record["done"] = True
   except SystemExit as e:
     code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     if not isinstance(e.code, int) and e.code is not None:
-      print(e.code, file=sys.stderr)
+      try:
+        print(e.code, file=sys.stderr)
+      except BaseException:  # pylint: disable=broad-except
+        pass
   except BaseException as e:  # pylint: disable=broad-except
     tb = _trimmed_traceback(e)
-    _report({"exception": type(e).__name__, "traceback": tb,
-             "in_tests": e.__traceback__ is not None and _in_tests(e)})
+    record.update(exception=_exception_kind(e), name=_safe_name(e), traceback=tb,
+                  in_tests=_in_tests(e))
     try:
       sys.stderr.write(tb)
     except BaseException:  # pylint: disable=broad-except
       pass
     code = 1
   _finalize()
-  os._exit(code & 0xFF)
+  _conclude(record, code)
 
 
 def _finalize() -> None:
@@ -201,12 +340,50 @@ def _finalize() -> None:
 
 
 def _in_tests(exc: BaseException) -> bool:
-  tb, filename = exc.__traceback__, None
-  while tb is not None:
-    if tb.tb_frame.f_code.co_filename in (USER_FILE, TEST_FILE):
-      filename = filename or tb.tb_frame.f_code.co_filename
-    tb = tb.tb_next
-  return filename == TEST_FILE
+  try:
+    tb, filename = exc.__traceback__, None
+    while tb is not None:
+      if tb.tb_frame.f_code.co_filename in (USER_FILE, TEST_FILE):
+        filename = filename or tb.tb_frame.f_code.co_filename
+      tb = tb.tb_next
+    return filename == TEST_FILE
+  except BaseException:  # pylint: disable=broad-except
+    return False
+
+
+def parse_report(data: bytes, nonce: bytes) -> dict:
+  """The child's report: only lines that start with this test's nonce count.
+
+  Total: any bytes give a dict (a program can write anything to the report
+  pipe, but not the nonce, which it never saw). Several authentic lines are
+  combined conservatively (done only if all say so; the first exception).
+  """
+  out: dict = {"done": False}
+  records = []
+  prefix = nonce + b" "
+  for line in data.split(b"\n"):
+    if not line.startswith(prefix) or len(line) > _REPORT_CAP:
+      continue
+    try:
+      record = json.loads(line[len(prefix):])
+    except (ValueError, RecursionError, MemoryError, UnicodeDecodeError):
+      continue
+    if isinstance(record, dict):
+      records.append(record)
+  if not records:
+    return out
+  out["done"] = all(r.get("done") is True for r in records)
+  for r in records:
+    if "exception" in r:
+      out["exception"] = _text(r.get("exception"), 100)
+      out["in_tests"] = r.get("in_tests") is True
+      out["traceback"] = _text(r.get("traceback"), TRACEBACK_CAP + 100)
+      break
+  return out
+
+
+def _text(value, cap: int) -> str:
+  return value[:cap] if isinstance(value, str) else ""
 
 
 # ---------------------------------------------------------------- the parent
@@ -230,10 +407,11 @@ class Harness:
 
   def set_program(self, header: dict, source: bytes) -> dict:
     self.program = dict(header, source=source.decode("utf-8"))
-    check = ("import sys\nsrc = sys.stdin.read()\n"
-             f"compile(src, {USER_FILE!r}, 'exec')\n")
-    result = self._run_child([("<harness>", check)], source)
-    if result["status"] == "exited" and result["exit_code"] == 0:
+    result = self._run_child("compile", source, [])
+    if result["status"] in ("limits_failed", "harness_fault"):
+      result.pop("stdout"), result.pop("stderr")
+      return {"compile_failed": result}
+    if result["status"] == "exited" and result["exit_code"] == 0 and result.get("done"):
       return {"ok": True}
     if result["status"] == "exited" and result.get("exception"):
       # SyntaxError, or ValueError/RecursionError/MemoryError from the compiler.
@@ -241,58 +419,69 @@ class Harness:
     result.pop("stdout"), result.pop("stderr")
     return {"compile_failed": result}
 
-  def run_test(self, data: bytes) -> tuple[dict, list[bytes]]:
-    source = self.program["source"]
+  def run_test(self, held_data: list[bytes]) -> tuple[dict, list[bytes]]:
+    """Runs the one test in `held_data` (a list, emptied here)."""
+    # `held` is emptied by _run_child before it forks: see there.
     if self.program["style"] == "assert":
-      sources, stdin = [(USER_FILE, source), (TEST_FILE, data.decode("utf-8"))], b""
+      stdin, held = b"", [held_data.pop()]
     else:
-      sources, stdin = [(USER_FILE, source)], data
-    result = self._run_child(sources, stdin)
-    blobs = [result.pop("stdout"), result.pop("stderr")]
+      stdin, held = held_data.pop(), []
+    result = self._run_child(self.program["style"], stdin, held)
+    blobs = [result.pop("stdout"), result.pop("stderr"),
+             result.pop("traceback", "").encode("utf-8", "replace")]
     return result, blobs
 
-  def _run_child(self, sources, stdin: bytes) -> dict:
+  def _run_child(self, kind: str, stdin: bytes, held: list[bytes]) -> dict:
+    """Forks one child; `held` holds the assert checks, if any (emptied)."""
     limits = _child_limits(self.program["memory_mb"], self.program["time_limit_s"], self.caps)
-    pipes = {name: os.pipe() for name in ("stdin", "stdout", "stderr", "status")}
+    names = ("stdin", "stdout", "stderr", "report", "checks", "gate")
+    pipes = {name: os.pipe() for name in names}
     child_fds = {"stdin": pipes["stdin"][0], "stdout": pipes["stdout"][1],
-                 "stderr": pipes["stderr"][1], "status": pipes["status"][1]}
+                 "stderr": pipes["stderr"][1], "report": pipes["report"][1],
+                 "checks": pipes["checks"][0], "gate": pipes["gate"][1]}
     workdir = self.scratch[0] if self.scratch else os.getcwd()
+    # Input that fits the pipes goes in before the fork: the child then never
+    # blocks on it (each block and wake-up is costly under gVisor). The checks
+    # go in before the fork too and are dropped here, so the child's copy of
+    # this process holds no reference to them while the program runs.
+    writers = {pipes["stdin"][1]: _prefill(pipes["stdin"][1], stdin)}
+    checks = b"%d\n" % len(held[0]) + held.pop() if held else b""
+    # Only what did not fit stays referenced (checks beyond ~64 KiB).
+    writers[pipes["checks"][1]] = _prefill(pipes["checks"][1], checks)
+    del checks
     # Frozen objects are never scanned by the child's collector, so it does
     # not write to (and copy, under gVisor: one fault per page) the harness's
     # whole heap.
     gc.freeze()
-    # Input that fits the pipe goes in before the fork: the child then never
-    # blocks on stdin (each block and wake-up is costly under gVisor).
-    writer = pipes["stdin"][1]
-    os.set_blocking(writer, False)
-    try:
-      offset = os.write(writer, stdin[:_CHUNK]) if stdin else 0
-    except BlockingIOError:
-      offset = 0
     start = time.monotonic()
     pid = os.fork()
     if pid == 0:
-      try:
-        _enter_child(child_fds, limits, self.uid, workdir)
-        _run_user_code(sources)
-      finally:
-        os._exit(_LIMITS_FAILED)
+      _child(kind, child_fds, limits, self.uid, workdir, self.program["source"])
     for fd in child_fds.values():
       os.close(fd)
-    result = self._supervise(pid, pipes, stdin, offset, start, self.program["time_limit_s"])
-    self._sweep(pid)
+    # The nonce exists only after the fork, so no copy of it is in the child's
+    # memory; it waits in the checks pipe behind the checks.
+    nonce = os.urandom(_NONCE_LEN // 2).hex().encode()
+    checks_fd = pipes["checks"][1]
+    writers[checks_fd][0] = writers[checks_fd][0] + nonce
+    result = self._supervise(pid, pipes, writers, start, self.program["time_limit_s"], nonce)
+    result["fresh"] = not self._sweep(pid)
     return result
 
-  def _supervise(self, pid, pipes, stdin: bytes, offset: int, start: float,
-                 limit: float) -> dict:
-    """Feeds stdin, drains outputs and status until exit, timeout or cap."""
-    out = {"stdout": bytearray(), "stderr": bytearray(), "status": bytearray()}
-    caps = {"stdout": self.stdout_cap, "stderr": self.stderr_cap, "status": 1 << 20}
+  def _supervise(self, pid, pipes, writers: dict, start: float, limit: float,
+                 nonce: bytes) -> dict:
+    """Feeds stdin and checks, drains outputs, report and gate until exit,
+    timeout or cap. Every capture is capped; the report and gate are drained
+    and dropped beyond their caps (a flood there changes nothing)."""
+    out = {"stdout": bytearray(), "stderr": bytearray(), "report": bytearray(),
+           "gate": bytearray()}
+    caps = {"stdout": self.stdout_cap, "stderr": self.stderr_cap, "report": _REPORT_CAP,
+            "gate": 4096}
     readers = {pipes[n][0]: n for n in out}
-    writer = pipes["stdin"][1]
-    if offset >= len(stdin):
-      os.close(writer)
-      writer = None
+    for fd, (data, offset) in list(writers.items()):
+      if offset >= len(data):
+        os.close(fd)
+        del writers[fd]
     deadline = start + limit
     reason, waited = None, None
     while True:
@@ -302,6 +491,9 @@ class Harness:
           waited = (status, usage, time.monotonic())
           # Nothing of the test may outlive it, nor keep its pipes open.
           self._kill_rest(pid)
+          for fd in list(writers):
+            os.close(fd)
+            del writers[fd]
       if waited is not None and not readers:
         break
       now = time.monotonic()
@@ -311,21 +503,22 @@ class Harness:
       if waited is not None and now >= deadline + 1:
         break  # Writers that cannot be killed: give up on the rest of the output.
       wait_s = deadline - now if waited is None else deadline + 1 - now
-      r, w, _ = select.select([*readers, self._wake], [writer] if writer is not None else [],
-                              [], wait_s)
+      r, w, _ = select.select([*readers, self._wake], list(writers), [], wait_s)
       if self._wake in r:
         r.remove(self._wake)
         _drain(self._wake)
-      if w:
+      for fd in w:
+        data, offset = writers[fd]
         try:
-          offset += os.write(writer, stdin[offset:offset + _CHUNK])
+          offset += os.write(fd, data[offset:offset + _CHUNK])
         except BlockingIOError:
           pass
         except BrokenPipeError:
-          offset = len(stdin)  # The program stopped reading: fine.
-        if offset >= len(stdin):
-          os.close(writer)
-          writer = None
+          offset = len(data)  # The program stopped reading: fine.
+        writers[fd][1] = offset
+        if offset >= len(data):
+          os.close(fd)
+          del writers[fd]
       for fd in r:
         name = readers[fd]
         chunk = os.read(fd, _CHUNK)
@@ -333,8 +526,9 @@ class Harness:
           os.close(fd)
           del readers[fd]
           continue
-        out[name] += chunk
-        if len(out[name]) > caps[name] and name != "status":
+        if len(out[name]) <= caps[name]:
+          out[name] += chunk
+        if name in ("stdout", "stderr") and len(out[name]) > caps[name]:
           reason = "output_limit"
       if reason:
         break
@@ -342,7 +536,7 @@ class Harness:
       os.kill(pid, signal.SIGKILL)
       _, status, usage = os.wait4(pid, 0)
       waited = (status, usage, time.monotonic())
-    for fd in list(readers) + ([writer] if writer is not None else []):
+    for fd in list(readers) + list(writers):
       os.close(fd)
     status, usage, end = waited
     result = {"status": reason or ("exited" if os.WIFEXITED(status) else "signaled"),
@@ -351,16 +545,15 @@ class Harness:
               "wall_s": end - start, "cpu_s": usage.ru_utime + usage.ru_stime,
               "stdout": bytes(out["stdout"][:self.stdout_cap]),
               "stderr": bytes(out["stderr"][:self.stderr_cap])}
-    if result["exit_code"] == _LIMITS_FAILED:
+    gate = bytes(out["gate"])
+    if gate.startswith(b"F"):
       result["status"] = "limits_failed"
-    for line in bytes(out["status"]).decode("utf-8", "replace").splitlines():
-      try:
-        record = json.loads(line)
-      except ValueError:
-        continue  # Anything the program itself wrote there.
-      if isinstance(record, dict):
-        result.update({k: record[k] for k in ("done", "exception", "traceback", "in_tests")
-                       if k in record})
+      result["detail"] = gate[1:1000].decode("utf-8", "replace")
+    elif gate != _GATE_OK and reason is None:
+      # The child died before the program's code could run: not the program.
+      result["status"] = "harness_fault"
+    if gate == _GATE_OK:
+      result.update(parse_report(bytes(out["report"]), nonce))
     return result
 
   def _kill_rest(self, pid: int) -> None:
@@ -377,8 +570,12 @@ class Harness:
       except (ProcessLookupError, PermissionError):
         pass
 
-  def _sweep(self, pid: int) -> None:
-    """Kills and reaps whatever the test left, and empties the scratch dirs."""
+  def _sweep(self, pid: int) -> bool:
+    """Kills and reaps whatever the test left, and empties the scratch dirs.
+
+    Returns False when the scratch dirs could not be emptied within the
+    budget: the host then runs the next test in a fresh sandbox.
+    """
     self._kill_rest(pid)
     if self.mode == "sandbox":
       while True:
@@ -386,13 +583,26 @@ class Harness:
           os.waitpid(-1, 0)
         except ChildProcessError:
           break
+    budget = [_CLEAN_ENTRIES, time.monotonic() + _CLEAN_S]
+    clean = True
     for d in self.scratch:
-      for name in os.listdir(d):
-        path = os.path.join(d, name)
-        if os.path.isdir(path) and not os.path.islink(path):
-          _rmtree(path)
-        else:
-          os.unlink(path)
+      try:
+        clean &= empty_dir(d, budget)
+      except OSError:
+        clean = False
+    return clean
+
+
+def _prefill(fd: int, data: bytes) -> list:
+  """Writes what fits without blocking; returns [data, offset written], or
+  [b"", 0] when it all fitted (nothing kept; no copy of a large input)."""
+  os.set_blocking(fd, False)
+  offset = 0
+  try:
+    offset = os.write(fd, data[:_CHUNK]) if data else 0
+  except BlockingIOError:
+    pass
+  return [b"", 0] if offset >= len(data) else [data, offset]
 
 
 def _drain(fd: int) -> None:
@@ -403,22 +613,56 @@ def _drain(fd: int) -> None:
     pass
 
 
-def _rmtree(path: str) -> None:
-  # Python 3.12 renamed onerror (deprecated) to onexc; same handler for both.
-  # Imported here: rarely needed, and shutil's imports cost every boot ~10 ms.
-  import shutil  # pylint: disable=g-import-not-at-top
-  hook = "onexc" if sys.version_info >= (3, 12) else "onerror"
-  shutil.rmtree(path, **{hook: _force_remove})
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 
 
-def _force_remove(func, path, _):
-  """Undoes a test's chmod traps (a dir made unreadable) and retries."""
-  os.chmod(os.path.dirname(path), 0o700)
-  if os.path.isdir(path) and not os.path.islink(path):
-    os.chmod(path, 0o700)
-    _rmtree(path)
-  else:
-    func(path)
+def empty_dir(path: str, budget: list) -> bool:
+  """Removes everything under `path` (not `path`): iterative, at most two
+  open descriptors whatever the depth, never follows a link, undoes chmod
+  traps. `budget` = [entries left, monotonic deadline], shared across calls;
+  returns False when it ran out (the caller must not trust the dir then).
+  """
+  fd = os.open(path, _DIR_FLAGS)
+  depth = 0
+  try:
+    while True:
+      descend = None
+      with os.scandir(fd) as entries:
+        names = []
+        for entry in entries:
+          names.append((entry.name, entry.is_dir(follow_symlinks=False)))
+          if len(names) >= 1024:
+            break
+      for name, is_dir in names:
+        budget[0] -= 1
+        if budget[0] < 0 or time.monotonic() > budget[1]:
+          return False
+        if not is_dir:
+          os.unlink(name, dir_fd=fd)
+          continue
+        try:
+          os.rmdir(name, dir_fd=fd)
+        except OSError:  # Not empty (or a trap): go down into it.
+          descend = name
+          break
+      if descend is not None:
+        try:
+          os.chmod(descend, 0o700, dir_fd=fd, follow_symlinks=False)
+        except (OSError, NotImplementedError):
+          pass
+        child = os.open(descend, _DIR_FLAGS, dir_fd=fd)
+        os.close(fd)
+        fd, depth = child, depth + 1
+        continue
+      if names:
+        continue  # That batch is gone; list again.
+      if depth == 0:
+        return True
+      parent = os.open("..", _DIR_FLAGS, dir_fd=fd)
+      os.close(fd)
+      fd, depth = parent, depth - 1
+  finally:
+    os.close(fd)
 
 
 def _parse_args(argv: list[str]) -> dict:
@@ -470,7 +714,7 @@ def main(argv=None) -> int:
     if header["op"] == "program":
       write_frame(stdout, harness.set_program(header, blobs[0]))
     elif header["op"] == "test":
-      reply, out = harness.run_test(blobs[0])
+      reply, out = harness.run_test(blobs)  # Emptied: see Harness.run_test.
       write_frame(stdout, reply, out)
     else:
       raise ValueError(f"unknown op {header['op']!r}")

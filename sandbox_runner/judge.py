@@ -50,12 +50,18 @@ __all__ = ["BadInput", "Judge", "JudgeRequest", "JudgeResult", "TestCase", "Test
 GRACE_S = 5.0
 # Assumed slowest rate of moving a test's input into the sandbox.
 _BYTES_PER_S = 20e6
+# What stop_on_first_failure runs keep of each output (`JudgeRequest.capture_chars`
+# overrides): the failing test's start, and a little of each passing test, so a
+# batch of scoring runs holds kilobytes per submission, not the outputs.
+SCORING_CAPTURE = 4096
+SCORING_CAPTURE_PASSED = 256
 PROCESS_WARNING = ("WARNING: sandbox_runner backend='process' runs untrusted code as a "
                    "plain subprocess with rlimits only: NO isolation from this host.")
 
 
-class _DiedRunning(sandbox.InfraFault):
-  """The sandbox died (no known cause) while test `test_index` of the program ran."""
+class _ProgramFault(sandbox.InfraFault):
+  """The sandbox died, or its harness broke the protocol, while the program was
+  in it (at test `test_index`): retried, then blamed by evidence (`_guilty`)."""
 
   def __init__(self, test_index: int, message: str):
     super().__init__(message)
@@ -65,9 +71,13 @@ class _DiedRunning(sandbox.InfraFault):
 class Judge:
   """Judges `JudgeRequest`s; thread-safe; close() (or `with`) cleans up.
 
+  `run`, `run_batch` and `submit` never raise for anything a program did:
+  every outcome is a `JudgeResult` (only a malformed request is `BadInput`).
+
   Args:
     backend: "gvisor" (default) or "process" (no isolation; warns on start).
-    max_workers: submissions judged at once by `run_batch` (default: host CPUs).
+    max_workers: submissions judged at once by `run_batch`/`submit` (default:
+      host CPUs).
     pool_size: sandboxes kept booted ahead (default: max_workers + 1; 0 boots
       each sandbox when it is needed).
     runsc_path: the gVisor `runsc` binary.
@@ -75,10 +85,12 @@ class Judge:
     retries: fresh sandboxes tried after an infrastructure fault.
     interpreter: the Python that runs the harness and the programs inside.
     limits: sandbox ceilings (uid, processes, memory ceiling, files, caps).
-    feedback_cap: characters of stdout/stderr kept in each TestResult.
+    feedback_cap: characters of stdout/stderr kept in each TestResult of a run
+      that runs every test (see `JudgeRequest.capture_chars`).
     ro_mounts: host directories the interpreter needs, mounted read-only.
     runsc_flags: extra global flags for runsc.
-    boot_workers: sandboxes booted at the same time to refill the pool.
+    boot_workers: sandboxes booted at the same time to refill the pool
+      (default: the pool's size, so a burst of `get`s is refilled at once).
   """
 
   def __init__(self, backend: str = "gvisor", max_workers: int | None = None,
@@ -88,10 +100,12 @@ class Judge:
                limits: oci.SandboxLimits = oci.SandboxLimits(),
                feedback_cap: int = 1 << 16,
                ro_mounts: Sequence[str] = oci.DEFAULT_RO_MOUNTS,
-               runsc_flags: Sequence[str] = (), boot_workers: int = 2):
+               runsc_flags: Sequence[str] = (), boot_workers: int | None = None):
     self.backend, self.retries, self.limits = backend, retries, limits
     self.feedback_cap = feedback_cap
     self.max_workers = max_workers or os.cpu_count() or 1
+    pool_size = self.max_workers + 1 if pool_size is None else pool_size
+    self.boot_workers = boot_workers or max(1, pool_size)
     self._workdir = tempfile.mkdtemp(prefix="rlef-judge-")
     os.chmod(self._workdir, 0o755)
     try:
@@ -104,8 +118,7 @@ class Judge:
         self._launcher = sandbox.ProcessLauncher(self._workdir, limits, interpreter)
       else:
         raise ValueError(f"backend must be 'gvisor' or 'process', not {backend!r}")
-      self._pool = sandbox.Pool(self._launcher, self.max_workers + 1 if pool_size is None
-                                else pool_size, boot_workers)
+      self._pool = sandbox.Pool(self._launcher, pool_size, self.boot_workers)
     except BaseException:
       shutil.rmtree(self._workdir, ignore_errors=True)
       raise
@@ -131,9 +144,27 @@ class Judge:
   def run(self, request: JudgeRequest) -> JudgeResult:
     """Judges one submission (see the module docstring)."""
     self._check(request)
+    try:
+      return self._run(request)
+    except Exception as e:  # pylint: disable=broad-except
+      # A bug of the judge's own outside any sandbox attempt (those become
+      # faults below): reported, never raised into the caller's batch.
+      return JudgeResult(Verdict.INFRA_ERROR, 0, len(request.tests), [], infra_attempts=1,
+                         infra_detail=f"judge error: {e!r}"[:2000])
+
+  def submit(self, request: JudgeRequest) -> concurrent.futures.Future:
+    """Queues one submission on the judge's workers: a Future[JudgeResult].
+
+    The future never holds an exception for anything the program did; a
+    malformed request raises BadInput here, at once.
+    """
+    self._check(request)
+    return self._batch.submit(self.run, request)
+
+  def _run(self, request: JudgeRequest) -> JudgeResult:
     results: list[TestResult] = []
     faults: list[str] = []
-    died_at: list[int] = []  # Test index of each fault that was a death mid-test.
+    at: list[int | None] = []  # Test index of each fault with the program in the sandbox.
     used: list[str] = []
     submission_end = time.monotonic() + sum(self._test_budget(request, t)
                                             for t in request.tests) + request.time_limit_s + GRACE_S
@@ -142,20 +173,20 @@ class Judge:
       try:
         box = self._pool.get()
         used.append(box.name)
-        done = self._run_in(box, request, results, submission_end)
+        done = self._attempt(box, request, results, submission_end)
         box.finish()
         if done:
           break
       except sandbox.InfraFault as e:
-        faults.append(str(e))
-        if isinstance(e, _DiedRunning):
-          died_at.append(e.test_index)
+        faults.append(str(e)[:2000])
+        at.append(e.test_index if isinstance(e, _ProgramFault) else None)
         if len(faults) > self.retries:
-          if self._guilty(faults, died_at):
+          if self._guilty(faults, at):
             results.append(TestResult(
                 Verdict.RUNTIME_ERROR, traceback=(
-                    f"the sandbox died while this test ran, on {len(faults)} fresh sandboxes "
-                    "in a row, and a control program ran fine: the program kills its sandbox")))
+                    f"the sandbox died or its harness failed while this program ran, on "
+                    f"{len(faults)} fresh sandboxes in a row (tests {sorted(set(at))}), and a "
+                    "control program then ran fine: the program kills its sandbox")))
             break
           passed = sum(t.verdict is Verdict.ACCEPTED for t in results)
           return JudgeResult(Verdict.INFRA_ERROR, passed, len(request.tests), results,
@@ -168,22 +199,25 @@ class Judge:
                                   infra_detail=" | ".join(faults) or None,
                                   sandbox_ids=tuple(used))
 
-  def _guilty(self, faults: list[str], died_at: list[int]) -> bool:
-    """The rule for blaming the program for sandbox deaths without a known cause.
+  def _guilty(self, faults: list[str], at: list[int | None]) -> bool:
+    """The rule for blaming the program: by evidence, not by pattern.
 
-    Guilty when every attempt died while the same test of the program ran
-    (retries included), and a control program then passes on a fresh sandbox
-    (the infrastructure works). Otherwise the faults stay `infra_error`; the
-    control's own failure goes into the detail, not the attempt count.
+    Guilty when every attempt failed while the program was in its sandbox
+    (deaths or protocol faults, at whichever tests: a program can tell its
+    tests and its sandboxes apart), and a control program then passes on a
+    fresh sandbox (the infrastructure works). Faults no program could cause
+    (boot failures, runsc missing, limits that did not take effect) and a
+    failing control stay `infra_error`; the control's failure goes into the
+    detail, not the attempt count.
     """
-    if len(died_at) != len(faults) or len(set(died_at)) != 1:
+    if any(i is None for i in at):
       return False
     control = JudgeRequest("print(input())", [TestCase("ok", "ok")], time_limit_s=10.0)
     box = None
     try:
       box = self._pool.get()
       results: list[TestResult] = []
-      self._run_in(box, control, results, time.monotonic() + 30.0)
+      self._attempt(box, control, results, time.monotonic() + 30.0)
       box.finish()
       if [t.verdict for t in results] == [Verdict.ACCEPTED]:
         return True
@@ -211,12 +245,25 @@ class Judge:
   def _test_budget(self, request: JudgeRequest, test: TestCase) -> float:
     return request.time_limit_s + GRACE_S + len(test.input) / _BYTES_PER_S
 
+  def _attempt(self, box: sandbox.Sandbox, request: JudgeRequest,
+               results: list[TestResult], submission_end: float) -> bool:
+    """`_run_in`, with anything unexpected once the program is in the sandbox
+    (a broken reply, a host-side parse of what it influenced) turned into a
+    `_ProgramFault`: retried and blamed by evidence, never raised."""
+    try:
+      return self._run_in(box, request, results, submission_end)
+    except sandbox.InfraFault:
+      raise
+    except Exception as e:  # pylint: disable=broad-except
+      raise _ProgramFault(len(results), f"{box.name}: judge failed on a reply: {e!r}") from e
+
   def _run_in(self, box: sandbox.Sandbox, request: JudgeRequest,
               results: list[TestResult], submission_end: float) -> bool:
     """Runs the remaining tests in `box`, appending to `results`.
 
     Returns True when judging is over (syntax error or stop at a failure);
-    False when the host's wall clock killed the sandbox and tests remain.
+    False when tests remain for a fresh sandbox (the host's wall clock killed
+    this one, or the harness could not guarantee a clean one).
     """
     program = request.program.encode("utf-8")
     header = {"op": "program", "style": request.style,
@@ -225,19 +272,25 @@ class Judge:
     try:
       reply, _ = box.exchange(header, [program], deadline)
     except sandbox.HostTimeout as e:
-      raise sandbox.InfraFault(f"compiling took longer than the host allows: {e}") from e
+      raise _ProgramFault(len(results), f"compiling took longer than the host allows: {e}") from e
     except sandbox.InfraFault as e:
-      raise _DiedRunning(len(results), str(e)) from e
+      raise _ProgramFault(len(results), str(e)) from e
     if "syntax_error" in reply:
       n = 1 if request.stop_on_first_failure else len(request.tests) - len(results)
-      results.extend(TestResult(Verdict.SYNTAX_ERROR, traceback=reply["syntax_error"])
+      results.extend(TestResult(Verdict.SYNTAX_ERROR, traceback=_text(reply["syntax_error"]))
                      for _ in range(n))
       return True
     if "ok" not in reply:
-      failed = reply.get("compile_failed", {})
-      if failed.get("status") == "limits_failed" or "compile_failed" not in reply:
-        raise sandbox.InfraFault(f"{box.name}: harness refused the program: {reply}")
-      results.extend(self._verdict(failed, b"", b"", None, request)
+      failed = reply.get("compile_failed")
+      if not isinstance(failed, dict):
+        raise _ProgramFault(len(results), f"{box.name}: harness refused the program: "
+                            f"{str(reply)[:500]}")
+      if failed.get("status") == "limits_failed":
+        raise sandbox.InfraFault(f"{box.name}: compile limits did not take effect: "
+                                 f"{str(failed.get('detail'))[:500]}")
+      if failed.get("status") == "harness_fault":
+        raise _ProgramFault(len(results), f"{box.name}: the compile child died early")
+      results.extend(self._verdict(failed, b"", b"", b"", None, request)
                      for _ in range(1 if request.stop_on_first_failure
                                     else len(request.tests) - len(results)))
       return True
@@ -245,15 +298,15 @@ class Judge:
       start = time.monotonic()
       deadline = min(submission_end, start + self._test_budget(request, test))
       try:
-        reply, (out, err) = box.exchange({"op": "test"}, [test.input.encode("utf-8")], deadline)
+        reply, blobs = box.exchange({"op": "test"}, [test.input.encode("utf-8")], deadline)
       except sandbox.HostTimeout:
         results.append(TestResult(Verdict.TIME_LIMIT, time.monotonic() - start,
                                   traceback="killed by the host's wall clock"))
         return request.stop_on_first_failure or len(results) == len(request.tests)
       except sandbox.InfraFault as e:
         if not box.killed_for_memory():
-          raise _DiedRunning(len(results), str(e)) from e
-        reply = None
+          raise _ProgramFault(len(results), str(e)) from e
+        reply, blobs = None, []
       if reply is None or box.oom_kills():
         # Not retried (a fresh sandbox would die the same way), and a sandbox
         # that lost a process to the host's OOM killer is not reused.
@@ -264,41 +317,57 @@ class Judge:
         return request.stop_on_first_failure or len(results) == len(request.tests)
       if reply.get("status") == "limits_failed":
         raise sandbox.InfraFault(f"{box.name}: test limits did not take effect: "
-                                 f"{err[-500:].decode('utf-8', 'replace')}")
-      result = self._verdict(reply, out, err, test, request)
+                                 f"{str(reply.get('detail'))[:500]}")
+      if reply.get("status") == "harness_fault" or len(blobs) != 3:
+        raise _ProgramFault(len(results), f"{box.name}: the harness failed a test: "
+                            f"{str(reply)[:500]}")
+      result = self._verdict(reply, *blobs, test, request)
       results.append(result)
       if request.stop_on_first_failure and result.verdict is not Verdict.ACCEPTED:
         return True
+      if reply.get("fresh") is True:
+        # The harness could not empty /tmp within its budget: no state may
+        # carry over, so the remaining tests go to a fresh sandbox.
+        return len(results) == len(request.tests)
     return True
 
-  def _verdict(self, reply: dict, out: bytes, err: bytes, test: TestCase | None,
+  def _verdict(self, reply: dict, out: bytes, err: bytes, tb: bytes, test: TestCase | None,
                request: JudgeRequest) -> TestResult:
     """The one place where a raw run becomes a verdict."""
     stdout = out.decode("utf-8", "replace")
     limit = request.time_limit_s
     status, exception = reply.get("status"), reply.get("exception")
-    sig = reply.get("signal")
-    if status == "timeout" or reply.get("wall_s", 0) > limit or reply.get("cpu_s", 0) > limit \
-        or sig == signal.SIGXCPU:
+    sig, code = _int(reply.get("signal")), _int(reply.get("exit_code"))
+    wall, cpu = _num(reply.get("wall_s")), _num(reply.get("cpu_s"))
+    if status == "timeout" or wall > limit or cpu > limit or sig == signal.SIGXCPU:
       verdict = Verdict.TIME_LIMIT
     elif status == "output_limit":
       verdict = Verdict.OUTPUT_LIMIT
     elif exception == "MemoryError":
       verdict = Verdict.MEMORY_LIMIT
-    elif status != "exited" or reply.get("exit_code") != 0 or exception:
-      in_tests = reply.get("in_tests") and exception == "AssertionError"
+    elif status != "exited" or code != 0 or exception:
+      in_tests = reply.get("in_tests") is True and exception == "AssertionError"
       verdict = Verdict.WRONG_ANSWER if in_tests else Verdict.RUNTIME_ERROR
     elif request.style == "assert":
-      # A program that exits before the appended tests ran has not passed them.
-      verdict = Verdict.ACCEPTED if reply.get("done") else Verdict.RUNTIME_ERROR
+      # A program that exits before the appended checks ran to their end has
+      # not passed them; only the nonce-bearing report says they did.
+      verdict = Verdict.ACCEPTED if reply.get("done") is True else Verdict.RUNTIME_ERROR
     else:
       matched = test is not None and compare.outputs_match(stdout, test.expected_output)
       verdict = Verdict.ACCEPTED if matched else Verdict.WRONG_ANSWER
-    code = reply.get("exit_code")
-    return TestResult(verdict, float(reply.get("wall_s", 0.0)),
-                      stdout[:self.feedback_cap],
-                      err.decode("utf-8", "replace")[:self.feedback_cap],
-                      reply.get("traceback"), -sig if sig else code)
+    cap = self._capture(request, verdict)
+    traceback = tb.decode("utf-8", "replace") if tb else _text(reply.get("traceback")) or None
+    return TestResult(verdict, wall, stdout[:cap], err.decode("utf-8", "replace")[:cap],
+                      traceback[:max(cap, 4096)] if traceback else None,
+                      -sig if sig else code)
+
+  def _capture(self, request: JudgeRequest, verdict: Verdict) -> int:
+    """Characters of each output a TestResult keeps (see JudgeRequest.capture_chars)."""
+    if request.capture_chars is not None:
+      return request.capture_chars
+    if not request.stop_on_first_failure:
+      return self.feedback_cap
+    return SCORING_CAPTURE if verdict is not Verdict.ACCEPTED else SCORING_CAPTURE_PASSED
 
   def close(self) -> None:
     """Stops the pool; leaves no containers, processes or files behind."""
@@ -313,3 +382,15 @@ class Judge:
 
   def __exit__(self, *exc) -> None:
     self.close()
+
+
+def _num(value) -> float:
+  return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+
+
+def _int(value) -> int | None:
+  return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _text(value) -> str:
+  return value if isinstance(value, str) else ""

@@ -47,6 +47,9 @@ from sandbox_runner import oci
 
 BOOT_TIMEOUT_S = 20.0
 _CHUNK = 1 << 16
+# A header line from the harness is small; the blobs are capped outputs.
+_HEADER_CAP = 1 << 20
+_BLOBS_CAP = 64 << 20
 
 
 class InfraFault(Exception):
@@ -134,20 +137,23 @@ class Sandbox:
     """Sends one frame and returns the reply frame, all before `deadline`."""
     payload = json.dumps(dict(header, blobs=[len(b) for b in blobs])).encode() + b"\n"
     self._write(b"".join([payload, *blobs]), deadline)
-    line = self._read_line(deadline)
-    try:
-      reply = json.loads(line)
-      lengths = [int(n) for n in reply.get("blobs", [])]
-    except (ValueError, TypeError, AttributeError) as e:
-      raise InfraFault(f"{self.name}: broken frame from harness: {line[:200]!r}") from e
+    reply = self.read_frame(deadline)
+    lengths = reply.get("blobs", [])
+    if not (isinstance(lengths, list) and all(type(n) is int and n >= 0 for n in lengths)
+            and sum(lengths) <= _BLOBS_CAP):
+      raise InfraFault(f"{self.name}: broken frame from harness: blobs {str(lengths)[:200]}")
     return reply, [self._read_exact(n, deadline) for n in lengths]
 
   def read_frame(self, deadline: float) -> dict:
+    """One header line; total: whatever arrives is a dict or an InfraFault."""
     line = self._read_line(deadline)
     try:
-      return json.loads(line)
-    except ValueError as e:
+      reply = json.loads(line)
+    except (ValueError, RecursionError, MemoryError) as e:
       raise InfraFault(f"{self.name}: broken frame from harness: {line[:200]!r}") from e
+    if not isinstance(reply, dict):
+      raise InfraFault(f"{self.name}: broken frame from harness: {line[:200]!r}")
+    return reply
 
   def _write(self, data: bytes, deadline: float) -> None:
     view, fd = memoryview(data), self.proc.stdin.fileno()
@@ -174,6 +180,8 @@ class Sandbox:
 
   def _read_line(self, deadline: float) -> bytes:
     while (end := self._buffer.find(b"\n")) < 0:
+      if len(self._buffer) > _HEADER_CAP:
+        raise InfraFault(f"{self.name}: header line from harness over {_HEADER_CAP} bytes")
       self._fill(deadline)
     line = bytes(self._buffer[:end])
     del self._buffer[:end + 1]

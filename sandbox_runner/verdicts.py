@@ -68,8 +68,12 @@ class JudgeRequest:
       "assert" runs program + "\\n" + `input` and accepts a clean exit.
     time_limit_s: per test, CPU and wall clock.
     memory_mb: per test address-space limit.
-    stop_on_first_failure: feedback runs stop at the first failing test;
-      scoring runs (False) run them all.
+    stop_on_first_failure: stop at the first failing test (scoring runs,
+      which only need pass/fail); False runs them all (feedback runs).
+    capture_chars: characters of stdout/stderr each TestResult keeps; None:
+      the judge's `feedback_cap` when every test runs, and small captures when
+      stopping at the first failure (4096 for the failing test, 256 for
+      passing ones), so a batch of scoring runs cannot hold gigabytes.
   """
 
   program: str
@@ -78,6 +82,7 @@ class JudgeRequest:
   time_limit_s: float = DEFAULT_TIME_LIMIT_S
   memory_mb: int = DEFAULT_MEMORY_MB
   stop_on_first_failure: bool = False
+  capture_chars: int | None = None
 
   def __post_init__(self):
     if not isinstance(self.program, str):
@@ -102,6 +107,9 @@ class JudgeRequest:
       raise BadInput(f"time_limit_s must be in (0, 600], not {self.time_limit_s!r}")
     if not (isinstance(self.memory_mb, int) and 16 <= self.memory_mb <= 65536):
       raise BadInput(f"memory_mb must be an int in [16, 65536], not {self.memory_mb!r}")
+    if self.capture_chars is not None and not (isinstance(self.capture_chars, int)
+                                               and self.capture_chars >= 0):
+      raise BadInput(f"capture_chars must be None or an int >= 0, not {self.capture_chars!r}")
 
 
 @dataclasses.dataclass(frozen=True)
