@@ -39,9 +39,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import io
 import random
 from typing import Any, Callable, Sequence
+
+import numpy as np
 
 from rlef_jax.data import schema
 
@@ -56,7 +59,7 @@ NUM_PUBLIC = 2
 NUM_PRIVATE = 3
 VALUE_RANGE = (-9, 9)
 K_RANGE = (2, 5)
-N_RANGE = (1, 7)
+N_RANGE = (1, 6)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,12 +142,9 @@ HELD_OUT = frozenset({
 SHAPES = ("keep_map", "map_keep", "keep_keep", "map_map")
 
 _STORIES = (
-    ("Alice has a list of n integers a_1, a_2, ..., a_n and a lucky number k.",
-     "She"),
-    ("A robot received n integers a_1, a_2, ..., a_n and a parameter k.",
-     "It"),
-    ("Bob wrote n integers a_1, a_2, ..., a_n on a board, and a number k.",
-     "He"),
+    ("Alice has n integers a_1, ..., a_n and a lucky number k.", "She"),
+    ("A robot got n integers a_1, ..., a_n and a parameter k.", "It"),
+    ("Bob wrote n integers a_1, ..., a_n and a number k on a board.", "He"),
 )
 
 
@@ -285,13 +285,18 @@ def _variants(comp: Composition) -> list[tuple[str, _Variant]]:
   return out
 
 
+@functools.lru_cache(maxsize=1024)
+def _compiled(code: str):
+  return compile(code, "solution.py", "exec")
+
+
 def run_program(code: str, stdin: str) -> str:
   """Runs trusted generated code in-process (the generator's own oracle)."""
   lines = iter(stdin.splitlines())
   out = io.StringIO()
   env = {"input": lambda: next(lines), "__builtins__": __builtins__}
   with contextlib.redirect_stdout(out):
-    exec(code, env)  # pylint: disable=exec-used
+    exec(_compiled(code), env)  # pylint: disable=exec-used
   return out.getvalue()
 
 
@@ -302,24 +307,17 @@ def describe(comp: Composition, rng: random.Random) -> tuple[str, str]:
   """(legend, output sentence) of the statement, in CodeContests style."""
   story, subj = rng.choice(_STORIES)
   sentences = [story]
-  first = True
-  for kind, name in zip(comp.stage_kinds(), (comp.elem1, comp.elem2)):
-    lead = "First" if first else "Then"
-    rest = "" if first else " remaining"
+  for i, (kind, name) in enumerate(zip(comp.stage_kinds(), (comp.elem1, comp.elem2))):
+    lead = subj if i == 0 else f"Then {subj.lower()}"
     if kind == "keep":
-      sentences.append(f"{lead} {subj.lower()} keeps only the{rest} numbers "
-                       f"that {PREDICATES[name].plural}.")
+      sentences.append(f"{lead} keeps only the numbers that {PREDICATES[name].plural}.")
     else:
-      obj = f"every{' remaining' if not first else ''} number"
-      sentences.append(f"{lead} {subj.lower()} " + UNARY[name].words.format(obj=obj) + ".")
-    first = False
-  sentences.append(f"Let s be the {AGGREGATES[comp.agg].words} of the numbers "
-                   f"{subj.lower()} has now.")
+      sentences.append(f"{lead} " + UNARY[name].words.format(obj="every number") + ".")
+  sentences.append(f"Let s be the {AGGREGATES[comp.agg].words} of the numbers left.")
   if comp.post:
     sentences.append(f"Then {subj.lower()} " + UNARY[comp.post].words.format(obj="s") + ".")
   if comp.verdict:
-    output = (f"Print YES if s {PREDICATES[comp.verdict].singular}, "
-              "and NO otherwise.")
+    output = f"Print YES if s {PREDICATES[comp.verdict].singular}, and NO otherwise."
   else:
     output = "Print s."
   return " ".join(sentences), output
@@ -328,10 +326,9 @@ def describe(comp: Composition, rng: random.Random) -> tuple[str, str]:
 def _statement(legend: str, output: str, examples: Sequence[tuple[str, str]]) -> str:
   parts = [legend, "", "Input", "",
            f"The first line contains n and k (1 <= n <= {LARGE_N}, "
-           f"{K_RANGE[0]} <= k <= {K_RANGE[1]}). The second line contains n "
-           f"integers a_i ({VALUE_RANGE[0]} <= a_i <= {VALUE_RANGE[1]}). It is "
-           "guaranteed that at least one number remains.",
-           "", "Output", "", output, "", "Examples"]
+           f"{K_RANGE[0]} <= k <= {K_RANGE[1]}), the second line a_1, ..., a_n "
+           f"({VALUE_RANGE[0]} <= a_i <= {VALUE_RANGE[1]}). At least one number "
+           "is left.", "", "Output", "", output, "", "Examples"]
   for inp, out in examples:
     parts += ["", "Input", "", inp.rstrip("\n"), "", "Output", "", out.rstrip("\n")]
   return "\n".join(parts) + "\n"
@@ -363,7 +360,11 @@ def _inputs(comp: Composition, rng: random.Random, count: int,
       raise RuntimeError(f"no valid input for {comp}")
     n = rng.randint(*n_range)
     k = rng.randint(*K_RANGE)
-    a = [rng.randint(*VALUE_RANGE) for _ in range(n)]
+    if n > 100:  # the large test: numpy draws it (same values for a seed)
+      a = np.random.default_rng(rng.getrandbits(64)).integers(
+          VALUE_RANGE[0], VALUE_RANGE[1] + 1, n).tolist()
+    else:
+      a = [rng.randint(*VALUE_RANGE) for _ in range(n)]
     if kept(k, a) is None:
       continue
     text = f"{n} {k}\n{' '.join(map(str, a))}\n"
@@ -401,8 +402,13 @@ def _catches(code: str, inputs: Sequence[str], outputs: Sequence[str]) -> bool:
   return False
 
 
-def make_problem(comp: Composition, rng: random.Random, name: str) -> dict[str, Any]:
-  """A full row for `comp`: statement, tests, solution, caught buggy variants."""
+def make_problem(comp: Composition, rng: random.Random, name: str,
+                 large_test: bool = True) -> dict[str, Any]:
+  """A full row for `comp`: statement, tests, solution, caught buggy variants.
+
+  `large_test=False` leaves out the large private test (rows for SFT data,
+  which never judges private tests); everything else is the same.
+  """
   canonical = program(comp)
   small = _inputs(comp, rng, NUM_PUBLIC + NUM_PRIVATE)
   # Extra candidates, added to the private tests only when a bug needs them.
@@ -427,16 +433,18 @@ def make_problem(comp: Composition, rng: random.Random, name: str) -> dict[str, 
       spare.remove(extra)
     incorrect.append(code)
     seen_kinds.add(kind)
-  large = _inputs(comp, rng, 1, n_range=(LARGE_N, LARGE_N))[0]
-  private_out = [outputs[t] for t in private] + [run_program(canonical, large)]
-  incorrect.append(program(comp, _Variant(quadratic=True)))
   legend, output = describe(comp, rng)
+  private_out = [outputs[t] for t in private]
+  if large_test:
+    large = _inputs(comp, rng, 1, n_range=(LARGE_N, LARGE_N))[0]
+    private, private_out = private + [large], private_out + [run_program(canonical, large)]
+  incorrect.append(program(comp, _Variant(quadratic=True)))
   return schema.normalize({
       "name": name,
       "description": _statement(legend, output,
                                 [(t, outputs[t]) for t in public]),
       "public_tests": {"input": public, "output": [outputs[t] for t in public]},
-      "private_tests": {"input": private + [large], "output": private_out},
+      "private_tests": {"input": private, "output": private_out},
       "solutions": {"language": [PYTHON3], "solution": [canonical]},
       "incorrect_solutions": {"language": [PYTHON3] * len(incorrect),
                               "solution": incorrect},
@@ -474,13 +482,14 @@ def compositions(split: str, num: int, seed: int = 0) -> list[tuple[Composition,
   return out
 
 
-def generate(split: str, num: int, seed: int = 0) -> list[dict[str, Any]]:
+def generate(split: str, num: int, seed: int = 0,
+             large_test: bool = True) -> list[dict[str, Any]]:
   """`num` problems of `split` ("train" or "test"); deterministic in `seed`.
 
   Names are `synthetic/{split}/{seed}/{index}`. Train and test problems share
   no part-in-position pair of `HELD_OUT` (test problems hold exactly one).
   """
-  return [make_problem(comp, prng, f"synthetic/{split}/{seed}/{i:05d}")
+  return [make_problem(comp, prng, f"synthetic/{split}/{seed}/{i:05d}", large_test)
           for i, (comp, prng) in enumerate(compositions(split, num, seed))]
 
 

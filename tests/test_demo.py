@@ -1,0 +1,88 @@
+"""The demo's claims: paired differences of the report's own rows, and the data sources."""
+
+import json
+
+import pytest
+
+from rlef_jax import demo
+from rlef_jax.evaluation import report
+
+EVALS = {"1at3": {"metrics": {"multi_turn": ["1@3"], "independent": ["1@3"],
+                              "random_feedback": ["1@3"]},
+                  "turn_limit": 3, "seed": 0, "bootstrap_resamples": 200}}
+
+
+def _turn(ok):
+  verdict = {"verdict": "accepted" if ok else "wrong_answer", "passed": 1, "total": 1}
+  return {"response": "", "code": "print(1)", "valid": True, "public": verdict,
+          "score": verdict, "feedback": None}
+
+
+def _records(rates, problems=40):
+  """Records where (checkpoint, mode) solves the first rates[...] of the problems
+  (independent: with the first of its three samples)."""
+  out = []
+  for (checkpoint, mode), rate in rates.items():
+    for p in range(problems):
+      episodes = 3 if mode == "independent" else 1
+      for e in range(episodes):
+        ok = p < round(rate * problems) and e == 0
+        turns = [_turn(ok)] if ok or mode == "independent" else [_turn(False)] * 3
+        out.append({"eval": "1at3", "checkpoint": checkpoint, "split": "test", "mode": mode,
+                    "problem": f"p{p}", "episode": e, "turns": turns, "final": turns[-1]["score"],
+                    "solved": ok, "dropped": None, "max_turns": 1 if mode == "independent" else 3})
+  return out
+
+
+def _row_value(rows, checkpoint, mode):
+  return next(r["value"] for r in rows if r["checkpoint"] == checkpoint and r["mode"] == mode)
+
+
+def test_claim_differences_are_the_rows_differences():
+  rates = {("sft", "multi_turn"): 0.2, ("sft", "independent"): 0.2,
+           ("sft", "random_feedback"): 0.2, ("rlef", "multi_turn"): 0.8,
+           ("rlef", "independent"): 0.3, ("rlef", "random_feedback"): 0.3}
+  records = _records(rates)
+  rows = report.solve_rates(records, EVALS)
+  out = demo.claims(records, EVALS)
+  rise = out["rlef_raises_solve_rate"]
+  assert rise["difference"] == pytest.approx(
+      _row_value(rows, "rlef", "multi_turn") - _row_value(rows, "sft", "multi_turn"))
+  assert rise["ci95"][0] < rise["difference"] < rise["ci95"][1]
+  growth = out["multi_turn_beats_independent"]["gap_growth"]
+  assert growth["difference"] == pytest.approx(
+      _row_value(rows, "rlef", "multi_turn") - _row_value(rows, "rlef", "independent")
+      - _row_value(rows, "sft", "multi_turn") + _row_value(rows, "sft", "independent"))
+  assert all(c["held"] for c in out.values())
+
+
+def test_claims_fail_when_nothing_changes():
+  same = {(c, m): 0.4 for c in ("sft", "rlef")
+          for m in ("multi_turn", "independent", "random_feedback")}
+  out = demo.claims(_records(same), EVALS)
+  assert not any(c["held"] for c in out.values())
+  # A rise that is real but under the bar does not hold either.
+  small = {**same, ("rlef", "multi_turn"): 0.5}
+  rise = demo.claims(_records(small, problems=100), EVALS)["rlef_raises_solve_rate"]
+  assert rise["ci95"][0] > 0 and rise["difference"] < demo.RISE_BAR and not rise["held"]
+
+
+def test_add_claims_writes_both_reports(tmp_path):
+  rates = {(c, m): 0.5 for c in ("sft", "rlef")
+           for m in ("multi_turn", "independent", "random_feedback")}
+  (tmp_path / "eval").mkdir()
+  report.append_rollouts(tmp_path / "eval" / "rollouts.jsonl", _records(rates))
+  (tmp_path / "eval" / "report.json").write_text(json.dumps({"evals": EVALS, "split": "test"}))
+  (tmp_path / "report.json").write_text(json.dumps({"job": "pipeline"}))
+  out = demo.add_claims(tmp_path)
+  for path in (tmp_path / "report.json", tmp_path / "eval" / "report.json"):
+    assert json.loads(path.read_text())["claims"] == json.loads(json.dumps(out))
+
+
+def test_data_sources_are_the_synthetic_splits():
+  train = demo.train_problems(num=3)
+  test = demo.test_problems("test", num=2)
+  assert all(r["name"].startswith("synthetic/train/") for r in train)
+  assert all(r["name"].startswith("synthetic/test/") for r in test)
+  dialogs = demo.sft_dialogs(num=8, repair_fraction=0.5)
+  assert len(dialogs) == 8 and all(d[-1]["role"] == "assistant" for d in dialogs)

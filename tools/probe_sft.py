@@ -1,0 +1,160 @@
+"""Probe: how fast the tiny Llama learns the synthetic problems (plain JAX SFT).
+
+Next-token training on `synthetic.sft_dialogs` (loss on the final assistant
+turn only), with the held-out turn-1 solve rate measured through the real
+gVisor judge (public + private tests) every `--eval_every_s` seconds of
+training. Prints one JSON line per evaluation and a summary line; the
+figures go into docs/demo.md.
+
+    nice -n 10 python tools/probe_sft.py --train_s 300 --eval_every_s 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+import sandbox_runner
+from rlef_jax import sampling
+from rlef_jax import tokenizer as tokenizer_lib
+from rlef_jax.data import synthetic
+from rlef_jax.env import code as code_lib
+from rlef_jax.env import feedback
+from rlef_jax.models import configs
+from rlef_jax.models import llama
+
+
+def encode(tok, dialog):
+  """(ids, loss mask) of a dialog: the mask covers the last assistant turn."""
+  prefix = tok.render_dialog(dialog[:-1], add_generation_prompt=True)
+  ids = tok.render_dialog(dialog, add_generation_prompt=False)
+  mask = [0] * len(prefix) + [1] * (len(ids) - len(prefix))
+  return ids, mask
+
+
+def batches(examples, batch, rng, multiple=64):
+  """Length-bucketed shuffled batches, padded to a multiple of `multiple`."""
+  order = sorted(range(len(examples)), key=lambda i: len(examples[i][0]) + rng.random())
+  groups = [order[i:i + batch] for i in range(0, len(order) - batch + 1, batch)]
+  rng.shuffle(groups)
+  for g in groups:
+    length = -(-max(len(examples[i][0]) for i in g) // multiple) * multiple
+    toks = np.zeros((batch, length), np.int32)
+    mask = np.zeros((batch, length), np.float32)
+    for r, i in enumerate(g):
+      ids, m = examples[i]
+      toks[r, :len(ids)] = ids
+      mask[r, :len(m)] = m
+    yield toks, mask
+
+
+def make_step(config, opt):
+  def loss_fn(params, toks, mask):
+    logits = llama.forward(config, params, toks[:, :-1])
+    logp = jax.nn.log_softmax(logits.astype(jnp.float32))
+    nll = -jnp.take_along_axis(logp, toks[:, 1:, None], -1)[..., 0]
+    m = mask[:, 1:]
+    return (nll * m).sum() / jnp.maximum(m.sum(), 1.0)
+
+  @jax.jit
+  def step(params, opt_state, toks, mask):
+    loss, grads = jax.value_and_grad(loss_fn)(params, toks, mask)
+    updates, opt_state = opt.update(grads, opt_state, params)
+    return optax.apply_updates(params, updates), opt_state, loss
+  return step
+
+
+def solve_rate(config, params, tok, rows, judge, rng, temperature=0.0,
+               max_new_tokens=112):
+  """Fraction of rows whose turn-1 answer passes public + private tests."""
+  prompts = [tok.render_dialog([{"role": "user",
+                                 "content": feedback.initial_prompt(r["description"])}])
+             for r in rows]
+  out = sampling.generate(config, params, prompts, rng, max_new_tokens,
+                          temperature=temperature,
+                          stop_tokens=(tok.eot_id,), pad_id=tok.pad_id)
+  toks, lens = np.asarray(out.tokens), np.asarray(out.lengths)
+  requests, valid = [], 0
+  for row, t, n in zip(rows, toks, lens):
+    code = code_lib.extract_code(tok.decode([i for i in t[:n] if not tok.is_special(i)]))
+    ok = code_lib.is_valid_code(code)
+    valid += ok
+    requests.append(sandbox_runner.request_for_problem(
+        row, code if ok else "raise SystemExit(1)\n", tests=("public", "private"),
+        stop_on_first_failure=True))
+  results = judge.run_batch(requests)
+  return (sum(r.verdict == "accepted" for r in results) / len(rows), valid / len(rows))
+
+
+def main():
+  ap = argparse.ArgumentParser()
+  ap.add_argument("--train_problems", type=int, default=2000)
+  ap.add_argument("--eval_problems", type=int, default=100)
+  ap.add_argument("--repair_fraction", type=float, default=0.3)
+  ap.add_argument("--batch", type=int, default=32)
+  ap.add_argument("--lr", type=float, default=3e-3)
+  ap.add_argument("--train_s", type=float, default=300)
+  ap.add_argument("--eval_every_s", type=float, default=60)
+  ap.add_argument("--seed", type=int, default=0)
+  ap.add_argument("--layers", type=int, default=4)
+  args = ap.parse_args()
+
+  t0 = time.time()
+  tok = tokenizer_lib.load_tiny_tokenizer()
+  train = synthetic.generate("train", args.train_problems, seed=args.seed)
+  test = synthetic.generate("test", args.eval_problems, seed=args.seed)
+  seen = synthetic.generate("train", args.eval_problems // 2, seed=args.seed + 1000)
+  dialogs = synthetic.sft_dialogs(train, repair_fraction=args.repair_fraction,
+                                  seed=args.seed)
+  examples = [encode(tok, d) for d in dialogs]
+  print(json.dumps({"data_s": round(time.time() - t0, 1),
+                    "mean_tokens": float(np.mean([len(e[0]) for e in examples])),
+                    "target_tokens": float(np.mean([sum(e[1]) for e in examples]))}),
+        flush=True)
+
+  config = configs.get("tiny", num_layers=args.layers)
+  params = llama.init_params(config, jax.random.key(args.seed))
+  steps_guess = 2000
+  opt = optax.adamw(optax.warmup_cosine_decay_schedule(
+      0.0, args.lr, 30, steps_guess, args.lr * 0.1), weight_decay=0.01)
+  opt_state = opt.init(params)
+  step = make_step(config, opt)
+  prng = np.random.default_rng(args.seed)
+  import random as _random  # pylint: disable=g-import-not-at-top
+  brng = _random.Random(args.seed)
+
+  train_s, next_eval, steps, tokens, epoch = 0.0, args.eval_every_s, 0, 0, 0
+  with sandbox_runner.Judge(max_workers=2) as judge:
+    while train_s < args.train_s:
+      for toks, mask in batches(examples, args.batch, brng):
+        t = time.time()
+        params, opt_state, loss = step(params, opt_state, toks, mask)
+        loss = float(loss)
+        train_s += time.time() - t
+        steps += 1
+        tokens += toks.size
+        if train_s >= next_eval or train_s >= args.train_s:
+          te = time.time()
+          held, held_valid = solve_rate(config, params, tok, test, judge,
+                                        jax.random.key(1))
+          tr, _ = solve_rate(config, params, tok, seen, judge, jax.random.key(2))
+          print(json.dumps({"train_s": round(train_s), "steps": steps, "epoch": epoch,
+                            "tokens": tokens, "loss": round(loss, 4),
+                            "heldout_turn1": held, "heldout_valid": held_valid,
+                            "train_dist_turn1": tr,
+                            "eval_s": round(time.time() - te, 1)}), flush=True)
+          next_eval += args.eval_every_s
+        if train_s >= args.train_s:
+          break
+      epoch += 1
+  del prng
+
+
+if __name__ == "__main__":
+  main()
