@@ -3,10 +3,11 @@
 Tiny Llama (random weights) samples every response on the device; the gVisor
 judge runs the code on the bundled problems' tests. A random tiny model
 writes no code, so each response is the model's sampled tokens followed by
-a scripted code block (one of the problem's wrong solutions on early turns,
-a right one on the last), as `SampledThenScripted` below: the sampling cost
-is the model's and the judging work that of a policy early in training
-(feedback runs on the public tests every turn, scoring runs at the end).
+a scripted code block (on early turns a right program with a stray output
+line, which fails every public test after running it in full; a right one
+on the last), as `SampledThenScripted` below: the sampling cost is the
+model's, the judging that of full-length runs (feedback runs on the public
+tests every turn, scoring runs on public + private at the end).
 The verdict cache is off so that both runs judge the same programs.
 
 Both settings run in the same process after a warm-up run that compiles
@@ -59,9 +60,11 @@ class SampledThenScripted:
     return self.model.max_new_tokens + 512
 
   def _code(self, row, turn) -> str:
-    wrong = row["incorrect_solutions"]["solution"]
-    src = (row["solutions"]["solution"][0] if turn == self.max_turns
-           else wrong[(turn - 1) % len(wrong)])
+    # Early turns: the right program plus a stray line, so every public test runs it
+    # in full and fails (a feedback turn follows); the last turn: the right program.
+    src = row["solutions"]["solution"][(turn - 1) % 2]
+    if turn < self.max_turns:
+      src += f"\nprint({turn})\n"
     return f"\n```python\n{src}\n```"
 
   def sample(self, prompts, rng, contexts=None):
@@ -112,7 +115,7 @@ def main(argv=None) -> int:
         if name not in results or s["wall_s"] < results[name]["wall_s"]:
           results[name] = s
         print(json.dumps({"run": name, **{k: round(s[k], 3) for k in (
-            "wall_s", "sample_s", "judge_s", "judge_busy_s", "judge_runs", "mean_turns",
+            "wall_s", "sample_s", "judge_s", "judge_latency_s", "judge_runs", "mean_turns",
             "solve_rate", "dropped_infra")}}), flush=True)
   serial, over = results["serial"], results["overlap"]
   print(json.dumps({

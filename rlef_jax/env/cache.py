@@ -82,15 +82,9 @@ class JudgeClient:
     # Re-entrant: a callback added to an already finished future runs at once, under the lock.
     self._lock = threading.RLock()
     self.requests = self.cache_hits = self.inflight_hits = self.judged = 0
-    self.busy_s = 0.0  # summed wall time of the runs (not of the waits)
-
-  def _run(self, request: JudgeRequest) -> JudgeResult:
-    start = time.monotonic()
-    try:
-      return self.judge.run(request)
-    finally:
-      with self._lock:
-        self.busy_s += time.monotonic() - start
+    # Summed submit-to-result time of the judged requests (queueing included: with the
+    # judge's own submit the run itself cannot be timed from outside).
+    self.latency_s = 0.0
 
   def submit(self, request: JudgeRequest) -> concurrent.futures.Future:
     key = cache_key(request)
@@ -106,19 +100,17 @@ class JudgeClient:
         self.inflight_hits += 1
         return self._inflight[key]
       self.judged += 1
-      if self._own_submit is not None:
-        start = time.monotonic()
-        future = self._own_submit(request)
-        future.add_done_callback(lambda _, s=start: self._add_busy(time.monotonic() - s))
-      else:
-        future = self._pool.submit(self._run, request)
+      start = time.monotonic()
+      future = (self._own_submit(request) if self._own_submit is not None
+                else self._pool.submit(self.judge.run, request))
+      future.add_done_callback(lambda _, s=start: self._add_latency(time.monotonic() - s))
       self._inflight[key] = future
     future.add_done_callback(lambda f, k=key: self._finish(k, f))
     return future
 
-  def _add_busy(self, seconds: float) -> None:
+  def _add_latency(self, seconds: float) -> None:
     with self._lock:
-      self.busy_s += seconds
+      self.latency_s += seconds
 
   def _finish(self, key: Hashable, future: concurrent.futures.Future) -> None:
     with self._lock:
@@ -131,7 +123,7 @@ class JudgeClient:
     return {"judge_requests": float(self.requests), "judge_runs": float(self.judged),
             "cache_hits": float(hits),
             "cache_hit_rate": hits / self.requests if self.requests else 0.0,
-            "judge_busy_s": self.busy_s}
+            "judge_latency_s": self.latency_s}
 
   def close(self) -> None:
     if self._pool is not None:
