@@ -82,3 +82,26 @@ def test_bad_recipes_are_refused():
     driver.EvalConfig(metrics=("10@100",), rollouts=20)
   with pytest.raises(ValueError, match="modes"):
     driver.EvalConfig(modes=("multi_turn", "self_play"))
+
+
+@pytest.mark.parametrize("recipe, name, temperature, metric, rollouts_needed", [
+    ("eval_1at3.gin", "1at3", 0.2, "1@3", 1),
+    ("eval_10at100.gin", "10at100", 1.0, "10@100", 33),
+])
+def test_recipes_bind_the_papers_settings(recipe, name, temperature, metric, rollouts_needed):
+  import gin  # pylint: disable=import-outside-toplevel
+  from rlef_jax import main  # pylint: disable=import-outside-toplevel,unused-import
+
+  launch.EvalConfig  # pylint: disable=pointless-statement  (registers it with gin)
+  gin.clear_config()
+  try:
+    gin.parse_config_files_and_bindings([str(main.GIN_DIR / recipe)], [])
+    (cfg,) = gin.query_parameter("eval_job.evals")
+    built = launch.EvalConfig()
+  finally:
+    gin.clear_config()
+  assert cfg.selector == "EvalConfig"
+  assert (built.name, built.temperature, built.top_p) == (name, temperature, 0.95)
+  assert metric in built.metrics and built.rollouts == 200 and built.turn_limit == 3
+  assert built.score_tests == ("private", "generated")
+  assert driver.metrics.parse_metric(metric).k // built.turn_limit == rollouts_needed

@@ -110,10 +110,13 @@ def eval_job(workdir, task: str = "rlef_bundled_test", split: str | None = None,
       raise ValueError(f"task {task!r} gave no problems")
     tokenizer = launch.build_tokenizer(spec)
     mesh = launch.build_mesh(launch.MeshConfig()) if shard else None
+    # Multi-process: every process evaluates every problem; only the primary
+    # one (JAX process 0) writes files.
+    primary = getattr(out, "primary", True)
     path = out.path / "rollouts.jsonl"
-    if path.exists():
+    if primary and path.exists():
       path.replace(out.path / "rollouts.previous.jsonl")
-    stats, described = {}, {}
+    stats, described, records = {}, {}, []
     rng = jax.random.key(seed)
     with launch.build_judge(launch.JudgeSpec()) as judge:
       for c, (name, weights) in enumerate(checkpoints.items()):
@@ -123,18 +126,23 @@ def eval_job(workdir, task: str = "rlef_bundled_test", split: str | None = None,
           policy = policy_factory(config, params, tokenizer, cfg) if policy_factory else None
           result = driver.run(cfg, problems=rows, judge=judge, tokenizer=tokenizer,
                               rng=jax.random.fold_in(jax.random.fold_in(rng, c), e),
-                              workdir=out.path, checkpoint=name, split=split, policy=policy,
+                              workdir=out.path if primary else None, checkpoint=name,
+                              split=split, policy=policy,
                               model_config=config, params=params, mesh=mesh)
           described.update(result.evals)
+          records += result.records
           stats[f"{name}/{cfg.name}"] = result.stats
           for step, row in enumerate(result.rows):
             out.log(step, eval=cfg.name, **{k: row[k] for k in report.ROW_KEYS})
     # The report is recomputed from the file, so the file alone reproduces it.
-    solve_rates = report.solve_rates(report.read_rollouts(path), described)
+    solve_rates = report.solve_rates(report.read_rollouts(path) if primary else records,
+                                     described)
+    print(report.format_table(solve_rates))
+    if not primary:
+      return bool(solve_rates)
     images = plots.draw_all(solve_rates, out.path, plot_metrics)
     summary = plots.write_summary(solve_rates, images, out.path,
                                   title=f"rlef_jax evaluation: {task} ({split})")
-    print(report.format_table(solve_rates))
     out.report({
         "job": "eval", "task": task, "split": split, "problems": len(rows),
         "checkpoints": checkpoints, "evals": described, "solve_rates": solve_rates,
