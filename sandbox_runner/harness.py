@@ -61,6 +61,8 @@ _CHUNK = 1 << 16
 _REPORT_FD, _CHECKS_FD, _GATE_FD = 3, 4, 5
 _GATE_OK = b"1"
 _NONCE_LEN = 32
+# The child's request for the nonce, on the report pipe.
+_ASK = b"\n\x00rlef-nonce?\n"
 # Caps of what a child can make the harness hold (the report pipe is drained
 # past its cap and dropped), and of the cleanup between tests.
 TRACEBACK_CAP = 32 << 10
@@ -239,9 +241,12 @@ def _read_checks() -> str:
   return _read_exact(_CHECKS_FD, int(header)).decode("utf-8")
 
 
-def _conclude(record: dict, code: int) -> None:
-  """Reports with the per-test nonce, then exits. The nonce is read only now:
-  after the program, the checks, their traceback and the exit handlers ran.
+def _conclude(record: dict, code: int, report: bool = True) -> None:
+  """Reports with the per-test nonce, then exits (`report=False`: just exits).
+
+  The nonce does not exist in this process until now: the child asks for it
+  (`_ASK` on the report pipe) after the program, the checks, their traceback
+  and the exit handlers ran, and the harness sends it down the checks pipe.
 
   Before it is read, what could still run the program's code in this process
   is switched off (trace and profile hooks, signal handlers, the collector's
@@ -250,6 +255,8 @@ def _conclude(record: dict, code: int) -> None:
   that patched this module's own functions) is the shared-interpreter limit
   of assert-style judging: docs/judge.md, threat model.
   """
+  if not report:
+    os._exit(code & 0xFF)
   try:
     sys.settrace(None)
     sys.setprofile(None)
@@ -262,6 +269,7 @@ def _conclude(record: dict, code: int) -> None:
         warnings.simplefilter("ignore")
         reporter = os.fork()  # Fails (no report) if the program used up its processes.
     if reporter == 0:
+      os.write(_REPORT_FD, _ASK)
       nonce = _read_exact(_CHECKS_FD, _NONCE_LEN)
       line = nonce + b" " + json.dumps(record).encode("utf-8", "replace") + b"\n"
       view = memoryview(line)
@@ -319,7 +327,9 @@ def _run_user_code(source: str, assert_style: bool) -> None:
       pass
     code = 1
   _finalize()
-  _conclude(record, code)
+  # In stdio style only an exception has anything to report (its kind and
+  # traceback); a clean exit is judged by its status and stdout alone.
+  _conclude(record, code, report=assert_style or "exception" in record)
 
 
 def _finalize() -> None:
@@ -446,8 +456,9 @@ class Harness:
     # this process holds no reference to them while the program runs.
     writers = {pipes["stdin"][1]: _prefill(pipes["stdin"][1], stdin)}
     checks = b"%d\n" % len(held[0]) + held.pop() if held else b""
-    # Only what did not fit stays referenced (checks beyond ~64 KiB).
-    writers[pipes["checks"][1]] = _prefill(pipes["checks"][1], checks)
+    # Only what did not fit stays referenced (checks beyond ~64 KiB). The
+    # checks pipe stays open for the nonce, sent when the child asks.
+    writers[pipes["checks"][1]] = _prefill(pipes["checks"][1], checks, keep=True)
     del checks
     # Frozen objects are never scanned by the child's collector, so it does
     # not write to (and copy, under gVisor: one fault per page) the harness's
@@ -460,10 +471,8 @@ class Harness:
     for fd in child_fds.values():
       os.close(fd)
     # The nonce exists only after the fork, so no copy of it is in the child's
-    # memory; it waits in the checks pipe behind the checks.
+    # memory, and it enters the checks pipe only when the child asks for it.
     nonce = os.urandom(_NONCE_LEN // 2).hex().encode()
-    checks_fd = pipes["checks"][1]
-    writers[checks_fd][0] = writers[checks_fd][0] + nonce
     result = self._supervise(pid, pipes, writers, start, self.program["time_limit_s"], nonce)
     result["fresh"] = not self._sweep(pid)
     return result
@@ -478,8 +487,9 @@ class Harness:
     caps = {"stdout": self.stdout_cap, "stderr": self.stderr_cap, "report": _REPORT_CAP,
             "gate": 4096}
     readers = {pipes[n][0]: n for n in out}
-    for fd, (data, offset) in list(writers.items()):
-      if offset >= len(data):
+    checks_fd, tail = pipes["checks"][1], b""
+    for fd, (data, offset, keep) in list(writers.items()):
+      if offset >= len(data) and not keep:
         os.close(fd)
         del writers[fd]
     deadline = start + limit
@@ -503,12 +513,13 @@ class Harness:
       if waited is not None and now >= deadline + 1:
         break  # Writers that cannot be killed: give up on the rest of the output.
       wait_s = deadline - now if waited is None else deadline + 1 - now
-      r, w, _ = select.select([*readers, self._wake], list(writers), [], wait_s)
+      pending = [fd for fd, (data, offset, _) in writers.items() if offset < len(data)]
+      r, w, _ = select.select([*readers, self._wake], pending, [], wait_s)
       if self._wake in r:
         r.remove(self._wake)
         _drain(self._wake)
       for fd in w:
-        data, offset = writers[fd]
+        data, offset, keep = writers[fd]
         try:
           offset += os.write(fd, data[offset:offset + _CHUNK])
         except BlockingIOError:
@@ -516,7 +527,7 @@ class Harness:
         except BrokenPipeError:
           offset = len(data)  # The program stopped reading: fine.
         writers[fd][1] = offset
-        if offset >= len(data):
+        if offset >= len(data) and not keep:
           os.close(fd)
           del writers[fd]
       for fd in r:
@@ -528,6 +539,12 @@ class Harness:
           continue
         if len(out[name]) <= caps[name]:
           out[name] += chunk
+        if name == "report":
+          # Seen past the cap too: a flood before the request must not hide it.
+          if checks_fd in writers and writers[checks_fd][2] and _ASK in tail + chunk:
+            writers[checks_fd][0] = writers[checks_fd][0][writers[checks_fd][1]:] + nonce
+            writers[checks_fd][1:] = [0, False]
+          tail = chunk[-len(_ASK):]
         if name in ("stdout", "stderr") and len(out[name]) > caps[name]:
           reason = "output_limit"
       if reason:
@@ -593,16 +610,17 @@ class Harness:
     return clean
 
 
-def _prefill(fd: int, data: bytes) -> list:
-  """Writes what fits without blocking; returns [data, offset written], or
-  [b"", 0] when it all fitted (nothing kept; no copy of a large input)."""
+def _prefill(fd: int, data: bytes, keep: bool = False) -> list:
+  """Writes what fits without blocking; returns [data, offset written, keep
+  open when done], with b"" for data when it all fitted (nothing kept; no
+  copy of a large input)."""
   os.set_blocking(fd, False)
   offset = 0
   try:
     offset = os.write(fd, data[:_CHUNK]) if data else 0
   except BlockingIOError:
     pass
-  return [b"", 0] if offset >= len(data) else [data, offset]
+  return [b"", 0, keep] if offset >= len(data) else [data, offset, keep]
 
 
 def _drain(fd: int) -> None:

@@ -275,6 +275,9 @@ class GVisorLauncher:
     for d in (self.root, os.path.join(self.bundle, "rootfs"), harness_dir, self.logs):
       os.makedirs(d, mode=0o755)
     shutil.copy(harness_module.__file__, os.path.join(harness_dir, "harness.py"))
+    # Readable by the sandbox's root (the harness) only: the judged uid does not
+    # get the protocol's source to read (docs/judge.md, threat model).
+    os.chmod(os.path.join(harness_dir, "harness.py"), 0o600)
     with open(os.path.join(self.bundle, "config.json"), "w") as f:
       json.dump(oci.spec(limits, harness_dir, interpreter, ro_mounts), f, indent=1)
     self.flags = [f"--root={self.root}", "--network=none", f"--platform={platform}",

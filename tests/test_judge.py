@@ -170,3 +170,61 @@ def test_cli_demo_gets_every_expected_verdict():
   out = _cli("demo")
   assert out.returncode == 0, out.stdout + out.stderr
   assert "0 mismatches" in out.stdout
+
+
+def test_judge_from_several_threads_at_once(judge):
+  """run, run_batch and submit from five threads on one Judge, interleaved."""
+  import concurrent.futures  # pylint: disable=g-import-not-at-top
+  cases = [(DOUBLE, "accepted"), ("print(0)", "wrong_answer"), ("print(", "syntax_error"),
+           ("raise SystemExit(3)", "runtime_error")]
+
+  def request(i):
+    program, _ = cases[i % len(cases)]
+    return sr.JudgeRequest(program, _tests((str(i), str(2 * i)), (str(i + 1), str(2 * i + 2))))
+
+  def worker(k):
+    got = []
+    for i in range(k * 4, k * 4 + 4):
+      if i % 3 == 0:
+        got.append(judge.run(request(i)).verdict.value)
+      elif i % 3 == 1:
+        got.append(judge.submit(request(i)).result(timeout=120).verdict.value)
+      else:
+        got += [r.verdict.value for r in judge.run_batch([request(i)])]
+    return got
+
+  with concurrent.futures.ThreadPoolExecutor(5) as threads:
+    outcomes = list(threads.map(worker, range(5)))
+  assert outcomes == [[cases[i % len(cases)][1] for i in range(k * 4, k * 4 + 4)]
+                      for k in range(5)]
+
+
+def test_submit_returns_a_future_and_refuses_bad_requests_at_once(judge):
+  future = judge.submit(sr.JudgeRequest(DOUBLE, _tests(("3", "6"))))
+  assert future.result(timeout=120).verdict is sr.Verdict.ACCEPTED
+  with pytest.raises(sr.BadInput):
+    judge.submit("print(1)")
+
+
+def test_scoring_runs_keep_small_captures(judge):
+  # 1 MB of output per test: a feedback run keeps feedback_cap characters of
+  # each; a run that stops at the first failure keeps only a little.
+  program = "n = int(input())\nprint('x' * 1_000_000)\nprint(n)\n"
+  tests = _tests(("1", "x" * 1_000_000 + "\n1"), ("2", "x" * 1_000_000 + "\n2"),
+                 ("3", "wrong"))
+  full = judge.run(sr.JudgeRequest(program, tests))
+  assert [len(t.stdout) for t in full.tests] == [judge.feedback_cap] * 3
+  stop = judge.run(sr.JudgeRequest(program, tests, stop_on_first_failure=True))
+  assert [t.verdict.value for t in stop.tests] == ["accepted", "accepted", "wrong_answer"]
+  assert [len(t.stdout) for t in stop.tests] == [256, 256, 4096]
+  chosen = judge.run(sr.JudgeRequest(program, tests, stop_on_first_failure=True,
+                                     capture_chars=10))
+  assert [len(t.stdout) for t in chosen.tests] == [10] * 3
+  with pytest.raises(sr.BadInput):
+    sr.JudgeRequest(program, tests, capture_chars=-1)
+
+
+def test_boot_workers_scale_with_the_pool(judge):
+  assert judge.boot_workers == 3  # pool_size=3
+  with sr.Judge(backend="process", max_workers=6) as j:
+    assert j.boot_workers == 7

@@ -1,0 +1,191 @@
+"""Red-team programs: each tries to forge its verdict or provoke `infra_error`.
+
+In RL the judged programs come from the policy being optimised against the
+judge: a program-caused `infra_error` is a dropped episode (no -1), and a
+forged `accepted` is a +1, so both are reward hacks. Each file in
+tests/redteam/ (`*.py.txt`) declares its verdict like tests/hostile/
+(`# expect:`, `# tests:`, `# input:`, `# output:`, `# time_limit:`,
+`# memory_mb:`), plus `# style: assert` (the checks are `CHECK` below, for an
+`add(a, b)`) and `# oom_evidence: hidden` (judged as on a host without the
+cgroup's OOM counter). The programs are judged in one batch, each followed
+by a known-good submission, through one Judge; afterwards no container,
+process or cgroup of theirs is left. A seeded property test composes random
+attacks (exit statuses, forged reports, exceptions by name, floods) and
+checks that none is `infra_error` and no wrong program is accepted.
+"""
+
+import os
+import pathlib
+import random
+import re
+import shutil
+import subprocess
+
+import pytest
+
+import sandbox_runner as sr
+from sandbox_runner import sandbox
+
+REDTEAM = sorted((pathlib.Path(__file__).parent / "redteam").glob("*.py.txt"))
+HOSTILE = sorted((pathlib.Path(__file__).parent / "hostile").glob("*.py.txt"))
+CHECK = ("def check(candidate):\n  assert candidate(2, 3) == 5\n"
+         "  assert candidate(-1, 1) == 0\n\ncheck(add)\n")
+GOOD = sr.JudgeRequest("print(sum(map(int, input().split())))", [sr.TestCase("2 3\n", "5\n")] * 2)
+pytestmark = [
+    pytest.mark.gvisor,
+    pytest.mark.skipif(shutil.which("runsc") is None, reason="gVisor runsc is not installed"),
+    pytest.mark.skipif(os.geteuid() != 0, reason="runsc run needs root here"),
+]
+
+
+def _header(path: pathlib.Path) -> dict[str, str]:
+  return dict(re.findall(r"^# (\w+): (.*)$", path.read_text(), re.M))
+
+
+def _request(path: pathlib.Path) -> sr.JudgeRequest:
+  meta = _header(path)
+  if meta.get("style") == "assert":
+    test = sr.TestCase(CHECK, "")
+  else:
+    # The headers are our own test data, written as Python expressions.
+    test = sr.TestCase(eval(meta.get("input", '""')),  # pylint: disable=eval-used
+                       eval(meta.get("output", '"ok"')))  # pylint: disable=eval-used
+  limit = 2.0 if meta["expect"] == "time_limit" else 10.0
+  return sr.JudgeRequest(path.read_text(), [test] * int(meta.get("tests", 1)),
+                         style=meta.get("style", "stdio"),
+                         time_limit_s=float(meta.get("time_limit", limit)),
+                         memory_mb=int(meta.get("memory_mb", 256)))
+
+
+def _host_leftovers(judge, names) -> list[str]:
+  listed = set(judge.leftover_containers())
+  commands = []
+  for entry in os.listdir("/proc"):
+    try:
+      commands.append(pathlib.Path(f"/proc/{entry}/cmdline").read_bytes())
+    except OSError:
+      continue
+  cgroups = {d for _, dirs, _ in os.walk("/sys/fs/cgroup", onerror=lambda e: None) for d in dirs}
+  # Whole arguments only: rlef-x-5 must not match the pool's rlef-x-50.
+  args = {arg for c in commands for arg in c.split(b"\0")}
+  return [n for n in names if n in listed or n in cgroups
+          or any(a == n.encode() or a.endswith(b"/" + n.encode()) for a in args)]
+
+
+@pytest.fixture(scope="module")
+def judge():
+  j = sr.Judge(max_workers=2, pool_size=3, retries=1,
+               limits=sr.SandboxLimits(memory_ceiling_mb=2048, sandbox_memory_mb=2560))
+  yield j
+  root = j.runsc_root
+  j.close()
+  listed = subprocess.run(["runsc", f"--root={root}", "list", "-quiet"],
+                          capture_output=True, text=True, check=False).stdout.split()
+  assert listed == [], f"containers left behind: {listed}"
+
+
+@pytest.fixture(scope="module")
+def batch(judge):
+  """Every red-team program (evidence visible) judged in one batch, each one
+  followed by a known-good submission: path -> (result, the good one's)."""
+  paths = [p for p in REDTEAM if _header(p).get("oom_evidence") != "hidden"]
+  requests = [r for p in paths for r in (_request(p), GOOD)]
+  results = judge.run_batch(requests)
+  return {p: (results[2 * i], results[2 * i + 1]) for i, p in enumerate(paths)}
+
+
+def test_there_are_enough_redteam_programs():
+  styles = [_header(p).get("style", "stdio") for p in REDTEAM]
+  assert len(REDTEAM) >= 20
+  assert styles.count("assert") >= 8 and styles.count("stdio") >= 8
+
+
+def test_no_program_expects_infra_error():
+  # The verdicts below are checked per program; none may be infra_error.
+  for path in REDTEAM + HOSTILE:
+    assert _header(path)["expect"] != "infra_error", path.name
+
+
+@pytest.mark.parametrize("path", [p for p in REDTEAM if _header(p).get("oom_evidence") != "hidden"],
+                         ids=lambda p: p.name[:-len(".py.txt")])
+def test_redteam(judge, batch, path):
+  result, good = batch[path]
+  assert result.verdict.value == _header(path)["expect"], (result.tests[-1:], result.infra_detail)
+  assert result.infra_attempts == 0, result.infra_detail
+  assert good.verdict is sr.Verdict.ACCEPTED, good
+  assert _host_leftovers(judge, result.sandbox_ids) == []
+
+
+@pytest.mark.parametrize("hidden", [True, False], ids=["evidence_hidden", "evidence_seen"])
+def test_pid_aware_sandbox_killer(judge, monkeypatch, hidden):
+  """Dies at a different test on every retry (test 1, then 2, then ...): the
+  old rule (same test every time) called that infra_error."""
+  path = next(p for p in REDTEAM if p.name.startswith("pid_aware_sandbox_killer"))
+  if hidden:
+    monkeypatch.setattr(sandbox.Sandbox, "killed_for_memory", lambda self: False)
+  result = judge.run(_request(path))
+  assert result.tests[0].verdict is sr.Verdict.ACCEPTED
+  if hidden:
+    assert result.verdict is sr.Verdict.RUNTIME_ERROR, result.infra_detail
+    assert result.infra_attempts == judge.retries + 1
+    assert "kills its sandbox" in result.tests[-1].traceback
+    assert "tests [1, 2]" in result.tests[-1].traceback  # Died at a different test each time.
+  else:
+    # Not retried: memory_limit where it died, the rest in fresh sandboxes.
+    assert [t.verdict for t in result.tests] == [sr.Verdict.ACCEPTED, sr.Verdict.MEMORY_LIMIT] * 2
+    assert result.infra_attempts == 0
+  assert _host_leftovers(judge, result.sandbox_ids) == []
+  assert judge.run(GOOD).verdict is sr.Verdict.ACCEPTED
+
+
+# Attack pieces for the property test: (code, whether the program still
+# gives the right answer afterwards).
+_ATTACKS = [
+    "import os\nos._exit({code})\n",
+    "raise SystemExit({code})\n",
+    "class {name}(Exception):\n  pass\nraise {name}('x')\n",
+    "import os\nfor fd in range(3, 64):\n  try:\n    os.write(fd, b'{{\"done\": true, "
+    "\"exception\": \"{name}\"}}\\n')\n  except OSError:\n    pass\n",
+    "import os\nfor fd in range(3, 8):\n  try:\n    os.write(fd, b'[' * {size})\n"
+    "  except OSError:\n    pass\n",
+    "import os\nos.makedirs('/tmp/' + '/'.join(['d'] * {depth}), exist_ok=True)\n",
+]
+
+
+def _random_program(rng: random.Random) -> tuple[sr.JudgeRequest, bool]:
+  """A program that runs one random attack at one random test, and answers
+  rightly or not; returns it and whether it is entirely right."""
+  n_tests = rng.randint(2, 4)
+  at = rng.randrange(n_tests)
+  attack = rng.choice(_ATTACKS).format(
+      code=rng.choice([0, 1, 2, 121, 124, 137, 255, rng.randrange(256)]),
+      name=rng.choice(["MemoryError", "AssertionError", "SyntaxError", "InfraFault"]),
+      size=rng.choice([10, 1000, 1 << 20]), depth=rng.choice([5, 200]))
+  right = rng.random() < 0.5
+  indented = "".join(f"  {line}\n" for line in attack.splitlines())
+  style = rng.choice(["stdio", "assert"])
+  answer = "a + b" if right else "a - b"
+  if style == "assert":
+    program = f"def add(a, b):\n  return {answer}\nif {at} == {at}:\n{indented}"
+    tests = [sr.TestCase(CHECK, "")] * n_tests
+  else:
+    program = (f"a, b, t = map(int, input().split())\nif t == {at}:\n{indented}"
+               f"print({answer})\n")
+    tests = [sr.TestCase(f"{i + 2} 3 {i}\n", f"{i + 5}\n") for i in range(n_tests)]
+  harmless = attack.startswith("import os\nos.makedirs") or "[' * " in attack or \
+      "os.write(fd, b'{" in attack
+  return (sr.JudgeRequest(program, tests, style=style, time_limit_s=10.0, memory_mb=256),
+          right and harmless)
+
+
+def test_property_random_attacks_never_infra_error_nor_forged_accepts(judge):
+  rng = random.Random(1234)
+  programs = [_random_program(rng) for _ in range(16)]
+  results = judge.run_batch([r for r, _ in programs])
+  for (request, right), result in zip(programs, results):
+    assert result.verdict is not sr.Verdict.INFRA_ERROR, (request.program, result.infra_detail)
+    assert result.infra_attempts == 0, (request.program, result.infra_detail)
+    if right:  # A right answer after a harmless attack (its checks ran) passes.
+      assert result.verdict is sr.Verdict.ACCEPTED, (request.program, result.tests)
+    else:
+      assert result.verdict is not sr.Verdict.ACCEPTED, request.program
