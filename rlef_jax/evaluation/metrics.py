@@ -16,7 +16,7 @@ Example:
 
     from rlef_jax.evaluation import metrics
     metrics.pass_at_k(n=200, c=13, k=10)                    # ~0.50
-    metrics.n_at_k(public=[1, 1, 0, 0], solved=[0, 1, 0, 1], n=1, k=6, turns=3)
+    metrics.n_at_k(public=[1, 1, 0, 0], solved=[0, 1, 0, 1], n=1, k=6, turns=3)  # 0.5
     metrics.parse_metric("turn_limit=5:1@5")    # Metric(n=1, k=5, turn_limit=5)
 """
 

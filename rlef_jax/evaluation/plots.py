@@ -68,7 +68,8 @@ def vs_turns(rows: Sequence[Mapping[str, Any]], path) -> pathlib.Path | None:
     points.sort(key=lambda p: p[0])
     xs = [p[0] for p in points]
     ax.errorbar(xs, [100 * p[1]["value"] for p in points], yerr=_errors([p[1] for p in points]),
-                marker="o", capsize=3, label=f"{_label(checkpoint, mode)} ({split})")
+                marker="o", capsize=3, linestyle="--" if mode == "independent" else "-",
+                label=f"{_label(checkpoint, mode)} ({split})")
   _int_ticks(ax, [x for points in lines.values() for x, _ in points])
   ax.set_xlabel("turn limit t (samples per rollout; independent: samples)")
   ax.set_ylabel("1@t solve rate (%)")
