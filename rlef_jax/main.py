@@ -137,6 +137,14 @@ def eval_job(workdir: Workdir) -> bool:
   return job.eval_job(workdir)
 
 
+def _bound(name: str) -> bool:
+  try:
+    gin.query_parameter(name)
+    return True
+  except ValueError:
+    return False
+
+
 @gin.configurable(denylist=["workdir"])
 def pipeline(workdir: Workdir, run_sft: bool = True, run_eval: bool = True) -> bool:
   """SFT (in `sft/`), RLEF warm-started from it (in `rlef/`), then evaluation of both.
@@ -149,6 +157,17 @@ def pipeline(workdir: Workdir, run_sft: bool = True, run_eval: bool = True) -> b
   start = time.monotonic()
   report: dict[str, Any] = {"job": "pipeline", "stages": {}}
   spec = launch.ModelSpec()
+  # Every stage's settings are checked before the first one starts.
+  _trainer(workdir.path / "rlef", spec).validate()
+  if run_sft:
+    from rlef_jax.rl import sft as sft_lib  # pylint: disable=import-outside-toplevel
+
+    sft_lib.validate(launch.SFTConfig(), spec, launch.MeshConfig())
+  if run_eval:
+    from rlef_jax.evaluation import job  # pylint: disable=import-outside-toplevel
+
+    launch.check_task(gin.query_parameter("eval_job.task") if _bound("eval_job.task")
+                      else "rlef_bundled_test", "eval_job.task")
   if run_sft:
     t0 = time.monotonic()
     report["sft"] = _sft(workdir.path / "sft")
@@ -248,7 +267,7 @@ def _parse(files: list[str], bindings: list[str]) -> None:
   try:
     gin.parse_config_files_and_bindings(paths, bindings)
   except (ValueError, SyntaxError, KeyError, TypeError, OSError) as e:
-    where = " ".join(str(e).split())
+    where = " ".join(str(e).split("\n  In call to configurable")[0].split())
     raise UsageError(f"bad gin config: {where} (check the spelling against the configurables "
                      "in rlef_jax/launch.py and the job's docstring)") from e
 
@@ -274,7 +293,8 @@ def main(argv) -> None:
     _parse(_GIN_FILE.value, _GIN_BINDINGS.value)
     ok = run()
   except (UsageError, launch.LaunchError, CheckpointError) as e:
-    _fail(str(e))
+    # gin appends "In call to configurable ..." lines; the first part is the message.
+    _fail(" ".join(str(e).split("\n  In call to configurable")[0].split()))
   sys.exit(0 if ok else 1)
 
 

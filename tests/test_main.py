@@ -36,10 +36,57 @@ def test_unknown_job_is_a_clear_error(tmp_path):
   proc = _main("--gin_file=gin/judge_examples.gin", "--gin_bindings=run.job = 'nope'",
                f"--workdir={tmp_path}")
   assert proc.returncode != 0
-  assert "unknown job 'nope'; known: judge_examples" in proc.stderr
+  assert "unknown job 'nope'; known: eval, judge_examples, pipeline, sft, train" in proc.stderr
 
 
 def test_missing_gin_file_is_a_usage_error():
   proc = _main()
   assert proc.returncode != 0
   assert "give at least one --gin_file" in proc.stderr
+
+
+# --- one clear line, no traceback, before any heavy work ------------------------------
+
+CI = "--gin_file=gin/tiny_cpu_ci.gin"
+BAD_INPUTS = {
+    "gin_typo_in_binding": ([CI, "--gin_bindings=TrainerConfg.rounds = 2"],
+                            "No configurable matching 'TrainerConfg'"),
+    "gin_typo_in_file": (["--gin_file={typo}"],
+                         "doesn't have a parameter named 'roundz'"),
+    "missing_gin_file": (["--gin_file=gin/no_such_recipe.gin"],
+                         "gin file 'gin/no_such_recipe.gin' not found"),
+    "unknown_job": ([CI, "--gin_bindings=run.job = 'trian'"], "unknown job 'trian'; known:"),
+    "missing_weights": ([CI, "--gin_bindings=ModelSpec.weights = 'no/such/weights'"],
+                        "ModelSpec.weights = 'no/such/weights': no such folder"),
+    "impossible_mesh": ([CI, "--gin_bindings=MeshConfig.fsdp = 3",
+                         "--gin_bindings=MeshConfig.data = 5"], "impossible mesh"),
+    "unknown_dataset": ([CI, "--gin_bindings=TrainerConfig.train_task = 'code_contest_train'"],
+                        "TrainerConfig.train_task = 'code_contest_train' is not a dataset"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_is_one_clear_line(tmp_path, case):
+  args, message = BAD_INPUTS[case]
+  typo = tmp_path / "typo.gin"
+  typo.write_text("include 'tiny_cpu_ci.gin'\nTrainerConfig.roundz = 2\n")
+  args = [a.format(typo=typo) for a in args]
+  proc = _main(*args, f"--workdir={tmp_path / 'w'}")
+  assert proc.returncode == 2, proc.stderr[-3000:]
+  assert "Traceback" not in proc.stderr
+  last = proc.stderr.strip().splitlines()[-1]
+  assert last.startswith("rlef_jax.main: error: ") and message in last, last
+  if case == "gin_typo_in_file":
+    assert f'In file "{typo}", line 2' in last
+  # Nothing heavy started: no checkpoint, no judge, no log.
+  assert not (tmp_path / "w" / "sft").exists() and not (tmp_path / "w" / "rlef").exists()
+
+
+def test_relative_workdir_is_relative_to_the_cwd(tmp_path):
+  # The job starts (its workdir is made) and then stops at the bad dataset.
+  proc = _main(f"--gin_file={ROOT / 'gin/tiny_cpu_ci.gin'}",
+               "--gin_bindings=TrainerConfig.train_task = 'nope'", "--workdir=rel/out",
+               cwd=tmp_path)
+  assert proc.returncode == 2 and "is not a dataset" in proc.stderr
+  assert (tmp_path / "rel" / "out").is_dir()
+  assert not (ROOT / "rel").exists()

@@ -25,7 +25,6 @@ import resource
 import time
 from typing import Any, Iterable, Mapping
 
-from clu import metric_writers
 
 
 def rss_mb() -> float:
@@ -89,6 +88,9 @@ class RunLog:
       truncate_jsonl(self.workdir / "metrics.jsonl", resume_step, "step")
       for name in files:
         truncate_jsonl(self.workdir / name, resume_step, "round")
+    # Imported here: clu's writers pull in TensorFlow (seconds), not needed to validate a launch.
+    from clu import metric_writers  # pylint: disable=import-outside-toplevel
+
     self._writer = metric_writers.create_default_writer(
         str(self.workdir / "tensorboard"), just_logging=False)
     self._metrics = open(self.workdir / "metrics.jsonl", "a", encoding="utf-8")

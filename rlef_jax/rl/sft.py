@@ -198,10 +198,8 @@ def make_train_step(config, cfg: SFTConfig, mesh):
   return tx, run
 
 
-def run(workdir: str | pathlib.Path, cfg: SFTConfig, model, mesh_cfg=None) -> dict[str, Any]:
-  """Fine-tunes `model` on `cfg`'s dialogs; checkpoints under `workdir/checkpoints`."""
-  workdir = pathlib.Path(workdir)
-  mesh_cfg = mesh_cfg or sharding.MeshConfig()
+def validate(cfg: SFTConfig, model, mesh_cfg) -> tuple[int, int, int]:
+  """LaunchError for a bad setting, before anything is loaded; the mesh shape."""
   if ":" not in cfg.source and not cfg.source.endswith(".jsonl") and cfg.source != "solutions":
     load_dialogs(cfg)  # raises the LaunchError
   if cfg.source == "solutions" or cfg.source.endswith(".jsonl"):
@@ -210,11 +208,20 @@ def run(workdir: str | pathlib.Path, cfg: SFTConfig, model, mesh_cfg=None) -> di
   if model.weights is None:
     launch.model_config(model)
   shape = launch.check_mesh(mesh_cfg)
-  pid, nproc = jax.process_index(), jax.process_count()
+  nproc = jax.process_count()
   if cfg.batch_size % (shape[0] * shape[1]) or cfg.batch_size % nproc:
     raise launch.LaunchError(f"SFTConfig.batch_size = {cfg.batch_size} must be a multiple of "
                              f"the mesh's data x fsdp ({shape[0] * shape[1]}) and of the "
                              f"{nproc} processes")
+  return shape
+
+
+def run(workdir: str | pathlib.Path, cfg: SFTConfig, model, mesh_cfg=None) -> dict[str, Any]:
+  """Fine-tunes `model` on `cfg`'s dialogs; checkpoints under `workdir/checkpoints`."""
+  workdir = pathlib.Path(workdir)
+  mesh_cfg = mesh_cfg or sharding.MeshConfig()
+  validate(cfg, model, mesh_cfg)
+  pid, nproc = jax.process_index(), jax.process_count()
   start_time = time.monotonic()
   mesh = launch.build_mesh(mesh_cfg)
   config, params = launch.build_model(model, mesh)
