@@ -20,6 +20,9 @@ The last line is one JSON object with
   overlap_efficiency = max(sample_s, judge_s) of the serial run / overlapped wall
                        (1.0: the overlapped run takes only as long as its
                        longer half, the most overlap can give)
+  overlap_ceiling    = serial wall / max(serial CPU seconds / cores, sample_s,
+                       judge_s): the best speedup possible where both halves
+                       share the host's cores (this CPU-only machine)
 
     python benchmarks/rollout_overlap.py --quick     # under a minute
     python benchmarks/rollout_overlap.py             # 16 episodes, 3 turns
@@ -31,6 +34,7 @@ import argparse
 import dataclasses
 import json
 import os
+import resource
 import sys
 import time
 
@@ -78,6 +82,12 @@ class SampledThenScripted:
     return out
 
 
+def _cpu_s() -> float:
+  """CPU seconds of this process and its reaped children (the sandboxes)."""
+  own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+  return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def main(argv=None) -> int:
   p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
   p.add_argument("--quick", action="store_true", help="8 episodes, 2 turns, 24 new tokens")
@@ -109,13 +119,14 @@ def main(argv=None) -> int:
     # Alternated, best of `repeats` each: a shared machine's load moves between runs.
     for _ in range(args.repeats):
       for name, overlap in (("serial", False), ("overlap", True)):
+        cpu = _cpu_s()
         out = rollout.run_episodes(pol, rows, judge, tok,
                                    dataclasses.replace(base, overlap=overlap), jax.random.key(1))
-        s = out.stats
+        s = {**out.stats, "cpu_s": _cpu_s() - cpu}
         if name not in results or s["wall_s"] < results[name]["wall_s"]:
           results[name] = s
         print(json.dumps({"run": name, **{k: round(s[k], 3) for k in (
-            "wall_s", "sample_s", "judge_s", "judge_latency_s", "judge_runs", "mean_turns",
+            "wall_s", "cpu_s", "sample_s", "judge_s", "judge_latency_s", "judge_runs", "mean_turns",
             "solve_rate", "dropped_infra")}}), flush=True)
   serial, over = results["serial"], results["overlap"]
   print(json.dumps({
@@ -124,6 +135,12 @@ def main(argv=None) -> int:
       "cpus": os.cpu_count(),
       "serial_wall_s": round(serial["wall_s"], 3), "overlap_wall_s": round(over["wall_s"], 3),
       "serial_sample_s": round(serial["sample_s"], 3), "serial_judge_s": round(serial["judge_s"], 3),
+      "serial_cpu_s": round(serial["cpu_s"], 3),
+      # The most overlap could give when both halves share these cores: the serial wall over
+      # the longer of (its CPU work spread over every core, its longer half).
+      "overlap_ceiling": round(serial["wall_s"] / max(serial["cpu_s"] / (os.cpu_count() or 1),
+                                                      serial["sample_s"], serial["judge_s"]), 3),
+      "load_average": round(os.getloadavg()[0], 2),
       "overlap_speedup": round(serial["wall_s"] / over["wall_s"], 3),
       "overlap_efficiency": round(max(serial["sample_s"], serial["judge_s"]) / over["wall_s"], 3),
   }))

@@ -31,18 +31,20 @@ import time
 from typing import Any, Mapping, Sequence
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from sandbox_runner import BadInput, JudgeRequest, JudgeResult, Verdict, request_for_problem
 
-from rlef_jax.data import humaneval, schema
+from rlef_jax.data import schema
 from rlef_jax.env import cache as cache_lib
 from rlef_jax.env import code as code_lib
 from rlef_jax.env import feedback as fb
+from rlef_jax.env import records, tasks
 from rlef_jax.env.dialog import Dialog
 from rlef_jax.env.policy import Context, Policy, check_ids
-from rlef_jax.rl.update import Rollouts
-from rlef_jax.sampling import bucket_length
+from rlef_jax.env.records import EpisodeRecord, RolloutResult, TurnRecord, to_rollouts
+
+__all__ = ["Dialog", "EnvConfig", "EpisodeRecord", "RolloutResult", "TurnRecord", "run_episodes",
+           "to_rollouts"]
 
 log = logging.getLogger(__name__)
 
@@ -113,125 +115,9 @@ class EnvConfig:
     object.__setattr__(self, "score_tests", tuple(self.score_tests))
 
 
-def _outcome(result: JudgeResult | None, verdict: str | None = None, total: int = 0):
-  if result is None:
-    return {"verdict": verdict, "passed": 0, "total": total}
-  return {"verdict": result.verdict.value, "passed": result.passed, "total": result.total}
-
-
-@dataclasses.dataclass
-class TurnRecord:
-  """One response: its text, code, and the verdicts it got."""
-
-  response: str
-  code: str | None
-  valid: bool
-  public: dict | None = None
-  score: dict | None = None
-  feedback: str | None = None
-
-  def to_json(self) -> dict[str, Any]:
-    return dataclasses.asdict(self)
-
-
-@dataclasses.dataclass
-class EpisodeRecord:
-  """One episode as evaluation and reports read it (`to_json`: a rollouts.jsonl line).
-
-  `dialogs` holds the token-level dialog(s) (one; k for independent sampling).
-  `final` is the final turn's score: {"verdict", "passed", "total"}; a final
-  response without code has verdict "no_code", one that does not compile
-  "syntax_error" (neither is judged).
-  """
-
-  problem: str
-  episode: Any
-  turns: list[TurnRecord] = dataclasses.field(default_factory=list)
-  final: dict | None = None
-  solved: bool = False
-  rewards: list[float] = dataclasses.field(default_factory=list)
-  dropped: str | None = None
-  context_limited: bool = False
-  dialogs: list[Dialog] = dataclasses.field(default_factory=list, repr=False)
-
-  @property
-  def reward(self) -> float:
-    return float(sum(self.rewards))
-
-  @property
-  def num_tokens(self) -> int:
-    return sum(len(d) for d in self.dialogs)
-
-  def to_json(self) -> dict[str, Any]:
-    return {"problem": self.problem, "episode": self.episode,
-            "turns": [t.to_json() for t in self.turns], "final": self.final,
-            "solved": self.solved, "reward": self.reward, "rewards": list(self.rewards),
-            "dropped": self.dropped, "context_limited": self.context_limited,
-            "num_tokens": self.num_tokens}
-
-
-@dataclasses.dataclass
-class RolloutResult:
-  rollouts: Rollouts | None
-  records: list[EpisodeRecord]
-  stats: dict[str, float]
-
-
-# -- problems: how a row is prompted, judged and given feedback ---------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class _Task:
-  """Request builders and feedback renderer of one row (CodeContests or HumanEval)."""
-
-  row: Mapping[str, Any]
-  prompt: str
-  asserts: tuple[str, ...] | None  # HumanEval: the asserts as shown in feedback
-  assert_tests: tuple | None  # HumanEval: one TestCase per assert
-
-  def feedback_request(self, code: str, cfg: EnvConfig) -> JudgeRequest:
-    if self.asserts is not None:  # the check split into its asserts, all run
-      whole = request_for_problem(self.row, code, tests="private", style="assert")
-      return dataclasses.replace(whole, tests=self.assert_tests)
-    return request_for_problem(self.row, code, tests=cfg.feedback_tests)
-
-  def score_request(self, code: str, cfg: EnvConfig) -> JudgeRequest:
-    style = humaneval.test_style(self.row)
-    tests = ("private",) if style == "assert" else cfg.score_tests
-    return request_for_problem(self.row, code, tests=tests, style=style,
-                               stop_on_first_failure=True)
-
-  def render(self, request: JudgeRequest, result: JudgeResult, cfg: EnvConfig, tokenizer) -> str:
-    caps = dict(max_field_chars=cfg.max_field_chars, tokenizer=tokenizer,
-                max_tokens=cfg.max_feedback_tokens)
-    if self.asserts is not None:
-      return fb.assert_feedback(self.asserts, result, kind="humaneval", **caps)
-    return fb.execution_feedback(request.tests, result, **caps)
-
-
-def make_task(row: Mapping[str, Any], cfg: EnvConfig) -> _Task:
-  """The row's task; raises BadInput/ValueError/KeyError with the reason if unusable."""
-  if not isinstance(row, Mapping):
-    raise BadInput(f"a problem must be a mapping, not {type(row).__name__}")
-  description = row.get("description")
-  if not isinstance(description, str) or not description.strip():
-    raise BadInput("no description")
-  if isinstance(row.get("name"), str) and humaneval.test_style(row) == "assert":
-    shown, tests = humaneval.assert_tests(row)
-    task = _Task(row, fb.humaneval_prompt(description), tuple(shown), tuple(tests))
-  else:
-    task = _Task(row, fb.initial_prompt(description), None, None)
-  task.feedback_request("pass", cfg)  # BadInput when a split is missing or malformed
-  task.score_request("pass", cfg)
-  return task
-
-
-# -- the driver ---------------------------------------------------------------------------------
-
-
 @dataclasses.dataclass
 class _Episode:
-  task: _Task
+  task: tasks.Task
   record: EpisodeRecord
   dialog: Dialog
   done: bool = False
@@ -303,7 +189,7 @@ class _Driver:
       if result.verdict is Verdict.INFRA_ERROR:
         self.drop(ep, result)
         return
-      rec.public = _outcome(result)
+      rec.public = records.outcome(result)
     if (result is not None and result.accepted) or last:
       self.finish(ep)
       return
@@ -345,7 +231,7 @@ class _Driver:
 
   # Random feedback (ablation) -------------------------------------------------------------------
 
-  def start_random_pool(self, tasks: Sequence[_Task]) -> None:
+  def start_random_pool(self, tasks: Sequence[tasks.Task]) -> None:
     """Judges wrong solutions of the batch's problems; their feedback is the random feedback."""
     pairs = []
     for task in {t.row["name"]: t for t in tasks if t.asserts is None}.values():
@@ -384,18 +270,18 @@ class _Driver:
       if result.verdict is Verdict.INFRA_ERROR:
         self.drop(ep, result)
         return
-      rec.turns[turn].score = _outcome(result)
+      rec.turns[turn].score = records.outcome(result)
     final = rec.turns[-1]
     if final.score is None:  # invalid final code: known to fail, never judged
       total = len(ep.task.score_request("pass", self.cfg).tests)
-      final.score = _outcome(None, "syntax_error" if final.code is not None else "no_code", total)
+      final.score = records.outcome(None, "syntax_error" if final.code is not None else "no_code", total)
     rec.final = final.score
     rec.solved = final.score["verdict"] == Verdict.ACCEPTED.value
     cfg = self.cfg
     if cfg.independent:  # every attempt is a final turn of its own
       for t in rec.turns:
         if t.score is None:
-          t.score = _outcome(None, "syntax_error" if t.code is not None else "no_code",
+          t.score = records.outcome(None, "syntax_error" if t.code is not None else "no_code",
                              rec.final["total"])
       rec.rewards = [cfg.pass_reward if t.score["verdict"] == Verdict.ACCEPTED.value
                      else cfg.fail_reward for t in rec.turns]
@@ -445,7 +331,7 @@ def _independent(driver: _Driver, episodes: list[_Episode]) -> None:
       if result.verdict is Verdict.INFRA_ERROR:
         driver.drop(ep, result)
         continue
-      ep.record.turns[-1].public = _outcome(result)
+      ep.record.turns[-1].public = records.outcome(result)
       ep.done = result.accepted
   for ep in episodes:
     ep.done = True
@@ -484,7 +370,7 @@ def run_episodes(policy: Policy, problems: Sequence[Mapping[str, Any]], judge, t
     for row, eid in zip(problems, episode_ids):
       name = row.get("name", "?") if isinstance(row, Mapping) else "?"
       try:
-        task = make_task(row, cfg)
+        task = tasks.make_task(row, cfg)
       except (BadInput, ValueError, KeyError, TypeError, SyntaxError) as e:
         skipped += 1
         log.warning("skipping problem %r (episode %s): %s", name, eid, e)
@@ -537,46 +423,3 @@ def _stats(records, cfg, skipped, too_long, driver, client, wall_s) -> dict[str,
   }
 
 
-def to_rollouts(records: Sequence[EpisodeRecord], cfg: EnvConfig, pad_id: int,
-                min_rows: int = 0) -> Rollouts | None:
-  """The kept episodes as a `Rollouts` batch padded to static buckets.
-
-  Rows: one per dialog (independent sampling: one per attempt), padded with
-  empty rows (pad ids, every mask False) to a multiple of `batch_multiple`
-  of at least `min_rows`, so dropped episodes do not change the shape.
-  Length: `sampling.bucket_length` of the longest dialog. Turns: max_turns.
-  """
-  rows = []
-  for r in records:
-    if r.dropped is not None:
-      continue
-    if cfg.independent:
-      rows += [(d, [r.rewards[i]]) for i, d in enumerate(r.dialogs)]
-    else:
-      rows.append((r.dialogs[0], r.rewards))
-  if not rows:
-    return None
-  num_rows = max(len(rows), min_rows)
-  num_rows = -(-num_rows // cfg.batch_multiple) * cfg.batch_multiple
-  length = bucket_length(max(len(d) for d, _ in rows), cfg.min_seq_bucket)
-  turns = cfg.max_turns
-  tokens = np.full((num_rows, length), pad_id, np.int32)
-  response_mask = np.zeros((num_rows, length), bool)
-  turn_index = np.full((num_rows, length), -1, np.int32)
-  logp = np.zeros((num_rows, length), np.float32)
-  value_positions = np.zeros((num_rows, turns), np.int32)
-  turn_mask = np.zeros((num_rows, turns), bool)
-  rewards = np.zeros((num_rows, turns), np.float32)
-  for b, (d, rs) in enumerate(rows):
-    n, t = len(d), len(rs)
-    tokens[b, :n] = d.ids
-    response_mask[b, :n] = d.response_mask
-    turn_index[b, :n] = d.turn_index
-    logp[b, :n] = d.logprobs
-    value_positions[b, :t] = d.value_positions[:t]
-    turn_mask[b, :t] = True
-    rewards[b, :t] = rs
-  return Rollouts(tokens=jnp.asarray(tokens), response_mask=jnp.asarray(response_mask),
-                  turn_index=jnp.asarray(turn_index), behaviour_logp=jnp.asarray(logp),
-                  value_positions=jnp.asarray(value_positions),
-                  turn_mask=jnp.asarray(turn_mask), rewards=jnp.asarray(rewards))
