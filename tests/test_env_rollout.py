@@ -205,7 +205,7 @@ def test_overlap_groups_and_cache_do_not_change_outcomes():
                                                     jax.tree.leaves(base.rollouts)))
 
 
-def test_verdict_cache_hits_repeated_programs():
+def test_verdict_cache_hits_repeated_programs(caplog):
   rows = [_row("same")] * 4
   table = {"same": ["wrong", "ok"]}
   cache = rollout.cache_lib.VerdictCache()
@@ -213,7 +213,9 @@ def test_verdict_cache_hits_repeated_programs():
   # 4 episodes x (2 public runs + 1 score) = 12 requests, 3 distinct.
   assert out.stats["judge_requests"] == 12 and len(judge.programs) == 3
   assert out.stats["cache_hit_rate"] == pytest.approx(9 / 12)
-  again, judge2 = _run(table, rollout.EnvConfig(), rows=rows, cache=cache)
+  with caplog.at_level(logging.INFO, logger="rlef_jax.env.rollout"):
+    again, judge2 = _run(table, rollout.EnvConfig(), rows=rows, cache=cache)
+  assert "verdict cache hit rate 1.000 of 12 requests" in caplog.text
   assert judge2.programs == [] and again.stats["cache_hit_rate"] == 1.0
   fresh, judge3 = _run(table, rollout.EnvConfig(verdict_cache=False), rows=rows)
   assert len(judge3.programs) == 12 and fresh.stats["cache_hit_rate"] == 0.0

@@ -398,6 +398,12 @@ def run_episodes(policy: Policy, problems: Sequence[Mapping[str, Any]], judge, t
   rollouts = to_rollouts(records, cfg, tokenizer.pad_id,
                          len(problems) * (cfg.max_turns if cfg.independent else 1))
   stats = _stats(records, cfg, skipped, too_long, driver, client, time.monotonic() - wall)
+  log.info("%d episodes (%d dropped for infra errors, %d rows skipped, %d context-limited): "
+           "solve rate %.3f, verdict cache hit rate %.3f of %d requests, sample %.1fs, "
+           "judge wait %.1fs, wall %.1fs", stats["episodes"], stats["dropped_infra"],
+           stats["skipped_bad_rows"], stats["context_limited"], stats["solve_rate"],
+           stats["cache_hit_rate"], stats["judge_requests"], stats["sample_s"], stats["judge_s"],
+           stats["wall_s"])
   return RolloutResult(rollouts, records, stats)
 
 
