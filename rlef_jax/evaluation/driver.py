@@ -61,8 +61,9 @@ class EvalConfig:
     episodes_per_call: episodes handed to the environment at once.
     seed: seeds the bootstrap (the sampler takes the caller's rng).
     bootstrap_resamples: the paper's 200.
-    env: base `rlef_jax.env.rollout.EnvConfig` (None: its defaults); the
-      driver sets max_turns, feedback, score_every_turn and score_tests.
+    env: base `rlef_jax.env.rollout.EnvConfig` (None: its defaults; the eval
+      job passes the gin-bound one); the driver sets max_turns, independent,
+      feedback, score_every_turn and score_tests.
   """
 
   name: str = "1at3"
@@ -163,7 +164,7 @@ def env_config(cfg: EvalConfig, mode: str):
   from rlef_jax.env import rollout  # pylint: disable=import-outside-toplevel
 
   base = cfg.env if cfg.env is not None else rollout.EnvConfig()
-  return dataclasses.replace(base, max_turns=cfg.run_turns(mode),
+  return dataclasses.replace(base, max_turns=cfg.run_turns(mode), independent=False,
                              feedback=_FEEDBACK.get(mode, "execution"),
                              score_every_turn=True, score_tests=tuple(cfg.score_tests))
 

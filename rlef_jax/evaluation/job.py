@@ -94,6 +94,10 @@ def eval_job(workdir, task: str = "rlef_bundled_test", split: str | None = None,
   try:
     start = time.monotonic()
     evals = list(evals) if evals is not None else [launch.EvalConfig()]
+    # Episode settings not owned by the recipe (context budget, judge groups,
+    # feedback caps, ...) come from the gin-bound EnvConfig, as in training.
+    evals = [e if e.env is not None else dataclasses.replace(e, env=launch.EnvConfig())
+             for e in evals]
     names = [e.name for e in evals]
     if len(set(names)) != len(names):
       raise ValueError(f"eval recipes need distinct names, got {names}")
