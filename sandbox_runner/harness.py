@@ -19,8 +19,8 @@ per-test rlimits, checks they took effect and execs the user's code in a fresh
 
 * exit status and CPU time come from `wait4` here; stdout/stderr from capped
   pipes;
-* "the limits took effect" comes on a gate pipe the child closes before the
-  program's first line (an exit status could be the program's own choice);
+* "the limits took effect" is the report pipe's first byte, written before
+  the program's first line (an exit status could be the program's own choice);
 * the exception kind (MemoryError / AssertionError, by identity with the
   builtins) and, in assert style, "the checks ran to their end" come on a
   report pipe, in lines that must start with a per-test nonce. The nonce is
@@ -56,9 +56,10 @@ import types
 USER_FILE = "solution.py"
 TEST_FILE = "tests.py"
 _CHUNK = 1 << 16
-# The test child's descriptors besides 0-2: its report (write), the checks and
-# the nonce (read), and the gate (write; closed before the program runs).
-_REPORT_FD, _CHECKS_FD, _GATE_FD = 3, 4, 5
+# The test child's descriptors besides 0-2: its report (write; its first byte,
+# written before the program runs, says whether the limits took effect) and
+# the checks and the nonce (read).
+_REPORT_FD, _CHECKS_FD = 3, 4
 _GATE_OK = b"1"
 _NONCE_LEN = 32
 # The child's request for the nonce, on the report pipe.
@@ -134,25 +135,22 @@ def _child_limits(memory_mb: int, time_limit_s: float, caps: dict) -> dict:
 def _enter_child(fds: dict, limits: dict, uid: int | None, workdir: str) -> None:
   """Becomes the judged process: fds, session, limits, uid; verifies them.
 
-  The verdict on the limits goes out on the gate pipe, which is closed before
-  any of the program's code runs: nothing the program does can say "limits
-  failed" (an exit status could: the program picks its own).
+  The verdict on the limits is the report pipe's first byte (`_GATE_OK`, or
+  b"F" and why), written before any of the program's code runs: the program
+  can only write after it, so nothing it does can say "limits failed" (an
+  exit status could: the program picks its own).
   """
   signal.set_wakeup_fd(-1)
   signal.signal(signal.SIGCHLD, signal.SIG_DFL)
   os.setsid()
   for target, fd in ((0, fds["stdin"]), (1, fds["stdout"]), (2, fds["stderr"]),
-                     (_REPORT_FD, fds["report"]), (_CHECKS_FD, fds["checks"]),
-                     (_GATE_FD, fds["gate"])):
+                     (_REPORT_FD, fds["report"]), (_CHECKS_FD, fds["checks"])):
     os.dup2(fd, target)
-  # The harness's own pipe ends; listed, not closerange(): every syscall is
-  # expensive under gVisor's ptrace platform.
-  for name in os.listdir("/proc/self/fd"):
-    if int(name) > _GATE_FD:
-      try:
-        os.close(int(name))
-      except OSError:
-        pass
+  # The harness's own descriptors above 4 are exactly this test's pipe ends
+  # (closed by number, not listed: every syscall is expensive under gVisor's
+  # ptrace platform; the wake pipe sits at 3-4 and was just replaced).
+  for fd in fds["all"]:
+    os.close(fd)
   for name, value in limits.items():
     # CPU: the soft limit sends SIGXCPU, one second later the hard one kills.
     hard = value + 1 if name == "cpu" else value
@@ -162,12 +160,11 @@ def _enter_child(fds: dict, limits: dict, uid: int | None, workdir: str) -> None
     os.setgid(uid)
     os.setuid(uid)
   os.chdir(workdir)
-  wrong = {n: resource.getrlimit(_RLIMITS[n]) for n, v in limits.items()
-           if resource.getrlimit(_RLIMITS[n])[0] != v}
+  seen = {n: resource.getrlimit(_RLIMITS[n]) for n in limits}
+  wrong = {n: got for n, got in seen.items() if got[0] != limits[n]}
   if wrong or (uid is not None and (os.getuid(), os.geteuid()) != (uid, uid)):
     raise RuntimeError(f"limits did not take effect: {wrong}, uid {os.getuid()}")
-  os.write(_GATE_FD, _GATE_OK)
-  os.close(_GATE_FD)
+  os.write(_REPORT_FD, _GATE_OK)
 
 
 def _child(kind: str, fds: dict, limits: dict, uid: int | None, workdir: str,
@@ -177,7 +174,7 @@ def _child(kind: str, fds: dict, limits: dict, uid: int | None, workdir: str,
     _enter_child(fds, limits, uid, workdir)
   except BaseException as e:  # pylint: disable=broad-except
     try:
-      os.write(_GATE_FD, b"F" + repr(e).encode("utf-8", "replace")[:1000])
+      os.write(_REPORT_FD, b"F" + repr(e).encode("utf-8", "replace")[:1000])
     finally:
       os._exit(1)
   try:
@@ -444,11 +441,14 @@ class Harness:
   def _run_child(self, kind: str, stdin: bytes, held: list[bytes]) -> dict:
     """Forks one child; `held` holds the assert checks, if any (emptied)."""
     limits = _child_limits(self.program["memory_mb"], self.program["time_limit_s"], self.caps)
-    names = ("stdin", "stdout", "stderr", "report", "checks", "gate")
+    names = ("stdin", "stdout", "stderr", "report", "checks")
     pipes = {name: os.pipe() for name in names}
     child_fds = {"stdin": pipes["stdin"][0], "stdout": pipes["stdout"][1],
                  "stderr": pipes["stderr"][1], "report": pipes["report"][1],
-                 "checks": pipes["checks"][0], "gate": pipes["gate"][1]}
+                 "checks": pipes["checks"][0]}
+    every = [fd for pair in pipes.values() for fd in pair]
+    if min(every) <= _CHECKS_FD:
+      raise RuntimeError(f"pipe descriptors {every} collide with the child's 0-{_CHECKS_FD}")
     workdir = self.scratch[0] if self.scratch else os.getcwd()
     # Input that fits the pipes goes in before the fork: the child then never
     # blocks on it (each block and wake-up is costly under gVisor). The checks
@@ -467,7 +467,8 @@ class Harness:
     start = time.monotonic()
     pid = os.fork()
     if pid == 0:
-      _child(kind, child_fds, limits, self.uid, workdir, self.program["source"])
+      _child(kind, dict(child_fds, all=every), limits, self.uid, workdir,
+             self.program["source"])
     for fd in child_fds.values():
       os.close(fd)
     # The nonce exists only after the fork, so no copy of it is in the child's
@@ -479,13 +480,11 @@ class Harness:
 
   def _supervise(self, pid, pipes, writers: dict, start: float, limit: float,
                  nonce: bytes) -> dict:
-    """Feeds stdin and checks, drains outputs, report and gate until exit,
-    timeout or cap. Every capture is capped; the report and gate are drained
-    and dropped beyond their caps (a flood there changes nothing)."""
-    out = {"stdout": bytearray(), "stderr": bytearray(), "report": bytearray(),
-           "gate": bytearray()}
-    caps = {"stdout": self.stdout_cap, "stderr": self.stderr_cap, "report": _REPORT_CAP,
-            "gate": 4096}
+    """Feeds stdin and checks, drains outputs and report until exit, timeout
+    or cap. Every capture is capped; the report is drained and dropped beyond
+    its cap (a flood there changes nothing)."""
+    out = {"stdout": bytearray(), "stderr": bytearray(), "report": bytearray()}
+    caps = {"stdout": self.stdout_cap, "stderr": self.stderr_cap, "report": _REPORT_CAP}
     readers = {pipes[n][0]: n for n in out}
     checks_fd, tail = pipes["checks"][1], b""
     for fd, (data, offset, keep) in list(writers.items()):
@@ -562,15 +561,15 @@ class Harness:
               "wall_s": end - start, "cpu_s": usage.ru_utime + usage.ru_stime,
               "stdout": bytes(out["stdout"][:self.stdout_cap]),
               "stderr": bytes(out["stderr"][:self.stderr_cap])}
-    gate = bytes(out["gate"])
-    if gate.startswith(b"F"):
+    gate = bytes(out["report"][:1])
+    if gate == b"F":
       result["status"] = "limits_failed"
-      result["detail"] = gate[1:1000].decode("utf-8", "replace")
+      result["detail"] = bytes(out["report"][1:1000]).decode("utf-8", "replace")
     elif gate != _GATE_OK and reason is None:
       # The child died before the program's code could run: not the program.
       result["status"] = "harness_fault"
     if gate == _GATE_OK:
-      result.update(parse_report(bytes(out["report"]), nonce))
+      result.update(parse_report(bytes(out["report"][1:]), nonce))
     return result
 
   def _kill_rest(self, pid: int) -> None:

@@ -111,3 +111,19 @@ def test_readback_check_catches_each_difference():
                    ("scratch_bytes", {"/tmp": 1 << 40, "/dev/shm": 16 << 20}),
                    ("rlimits", dict(good["rlimits"], nofile=[1024, 4096]))]:
     assert len(oci.check_readback(dict(good, **{key: bad}), limits)) == 1, key
+
+
+def test_test_limits_that_did_not_take_effect_fail_closed():
+  # The sandbox's ceiling is 2048 MiB; the judge is told 4096, so a test's
+  # RLIMIT_AS of 3000 MiB cannot be set inside: the child says so on the
+  # report pipe's first byte, before any program code runs. infra_error after
+  # bounded retries; the same program exiting with the old reserved status
+  # (121) itself is its own runtime_error.
+  with sr.Judge(retries=1, max_workers=1, pool_size=1,
+                limits=oci.SandboxLimits(memory_ceiling_mb=2048)) as judge:
+    judge.limits = oci.SandboxLimits(memory_ceiling_mb=4096)
+    result = judge.run(sr.JudgeRequest("print(input())", [sr.TestCase("x", "x")], memory_mb=3000))
+    assert result.verdict is sr.Verdict.INFRA_ERROR and result.infra_attempts == 2
+    assert "did not take effect" in result.infra_detail
+    own = judge.run(sr.JudgeRequest("raise SystemExit(121)", [sr.TestCase("x", "x")]))
+    assert own.verdict is sr.Verdict.RUNTIME_ERROR and own.infra_attempts == 0
