@@ -104,6 +104,10 @@ def test_scripted_solve_rates_are_the_known_ones(scripted_run):
   # independent: 6 samples, 2 correct (both pass the public tests, the others do not)
   assert _value(saved, "independent", "1@2")["value"] == pytest.approx(1 - 6 / 15)
   assert _value(saved, "independent", "2@4")["value"] == pytest.approx(1 - 1 / 15)
+  diffs = {(tuple(c["a"]), tuple(c["b"]), c["metric"]): c["difference"]
+           for c in saved["comparisons"]}
+  truth = diffs[("scripted", "multi_turn"), ("scripted", "random_feedback"), "1@2"]
+  assert truth == pytest.approx(2 / 3)
   row = _value(saved, "independent", "1@2")
   assert (row["problems"], row["rollouts"], row["checkpoint"], row["split"]) == (
       3, 18, "scripted", "test")

@@ -181,3 +181,17 @@ def test_bootstrap_covers_the_true_rate_at_about_the_nominal_rate(metric):
     lo, hi = stats.bootstrap_ci(values, seed=trial)
     covered += lo <= truth <= hi
   assert 0.90 <= covered / trials <= 0.985, covered / trials
+
+
+def test_paired_difference_removes_shared_problem_variance():
+  rng = np.random.default_rng(5)
+  difficulty = rng.random(60)
+  a = np.clip(difficulty + 0.1 + rng.normal(0, 0.02, 60), 0, 1)
+  b = np.clip(difficulty + rng.normal(0, 0.02, 60), 0, 1)
+  diff, (lo, hi) = stats.paired_difference(a, b, seed=0)
+  assert diff == pytest.approx(np.mean(a - b)) and lo < diff < hi
+  a_lo, a_hi = stats.bootstrap_ci(a, seed=0)
+  assert hi - lo < (a_hi - a_lo) / 4           # far tighter than either side's own interval
+  assert lo > 0.05
+  with pytest.raises(ValueError, match="equal lengths"):
+    stats.paired_difference([0.1], [0.1, 0.2])

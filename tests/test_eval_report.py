@@ -87,9 +87,17 @@ def test_plots_of_two_checkpoints(tmp_path):
   by = {(r["checkpoint"], r["mode"], r["metric"]): r["value"] for r in rows}
   assert by["rlef", "multi_turn", "1@3"] == 0.75 and by["sft", "multi_turn", "1@3"] == 0.25
   assert by["sft", "independent", "1@3"] == pytest.approx(1 - 3 * 2 * 1 / (4 * 3 * 2))
+  evals["e"]["requested_metrics"] = ["1@3"]
+  diffs = {(tuple(c["a"]), tuple(c["b"])): c for c in report.comparisons(records, evals)}
+  after = diffs[("rlef", "multi_turn"), ("sft", "multi_turn")]
+  assert (after["difference"], after["ci95"], after["problems"]) == (0.5, [0.5, 0.5], 4)
+  baseline = diffs[("sft", "multi_turn"), ("sft", "independent")]
+  assert baseline["difference"] == pytest.approx(0.25 - 0.75)
+  assert len(diffs) == 2 + 2      # multi_turn vs independent per checkpoint; rlef vs sft per mode
   drawn = plots.draw_all(rows, tmp_path)
   assert sorted(drawn) == ["before_after", "intervals", "solve_rate_vs_budget",
                            "solve_rate_vs_turns"]
-  md, page = plots.write_summary(rows, drawn, tmp_path)
+  md, page = plots.write_summary(rows, drawn, tmp_path, comparisons=list(diffs.values()))
+  assert "| 1@3 | valid | rlef / multi_turn | sft / multi_turn | +50.0 | [+50.0, +50.0] | 4 |" in md.read_text()
   assert "| rlef | valid | multi_turn | 1@3 | 75.0 |" in md.read_text()
   assert page.read_text().count("<img") == 4

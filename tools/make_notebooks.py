@@ -137,7 +137,8 @@ else:
 saved = json.loads((OUT / "report.json").read_text())
 rows = saved["solve_rates"]
 assert report.solve_rates(report.read_rollouts(OUT / "rollouts.jsonl"), saved["evals"]) == rows
-print(report.format_table(rows))"""),
+print(report.format_table(rows))
+print(report.format_comparisons(saved["comparisons"]))"""),
     ("markdown", """\
 A check of the ablation machinery that needs no trained model: a scripted
 policy that answers correctly at turn 1 one time in three, and at turn 2 only
@@ -168,6 +169,7 @@ job.eval_job(str(SCRIPTED), task="rlef_bundled_test", limit=3, evals=[scripted_r
 scripted = json.loads((SCRIPTED / "report.json").read_text())["solve_rates"]
 by = {(r["mode"], r["metric"]): r["value"] for r in scripted}
 print(report.format_table(scripted))
+print(report.format_comparisons(json.loads((SCRIPTED / "report.json").read_text())["comparisons"]))
 assert by["multi_turn", "1@2"] == 1.0 and abs(by["no_feedback", "1@2"] - 1 / 3) < 1e-9"""),
     ("markdown", "The plots (PNG files beside each report), with 95% bootstrap interval bars:"),
     ("code", """\

@@ -139,17 +139,20 @@ def eval_job(workdir, task: str = "rlef_bundled_test", split: str | None = None,
           for step, row in enumerate(result.rows):
             out.log(step, eval=cfg.name, **{k: row[k] for k in report.ROW_KEYS})
     # The report is recomputed from the file, so the file alone reproduces it.
-    solve_rates = report.solve_rates(report.read_rollouts(path) if primary else records,
-                                     described)
+    records = report.read_rollouts(path) if primary else records
+    solve_rates = report.solve_rates(records, described)
+    comparisons = report.comparisons(records, described)
     print(report.format_table(solve_rates))
     if not primary:
       return bool(solve_rates)
     images = plots.draw_all(solve_rates, out.path, plot_metrics)
     summary = plots.write_summary(solve_rates, images, out.path,
-                                  title=f"rlef_jax evaluation: {task} ({split})")
+                                  title=f"rlef_jax evaluation: {task} ({split})",
+                                  comparisons=comparisons)
     out.report({
         "job": "eval", "task": task, "split": split, "problems": len(rows),
         "checkpoints": checkpoints, "evals": described, "solve_rates": solve_rates,
+        "comparisons": comparisons,
         "stats": stats, "plots": sorted(p.name for p in images.values()),
         "summary": [p.name for p in summary], "seconds": round(time.monotonic() - start, 3),
         "ok": bool(solve_rates),

@@ -182,12 +182,15 @@ def draw_all(rows: Sequence[Mapping[str, Any]], folder: str | pathlib.Path,
 
 
 def write_summary(rows: Sequence[Mapping[str, Any]], images: Mapping[str, pathlib.Path],
-                  folder: str | pathlib.Path, title: str = "rlef_jax evaluation"
+                  folder: str | pathlib.Path, title: str = "rlef_jax evaluation",
+                  comparisons: Sequence[Mapping[str, Any]] = ()
                   ) -> tuple[pathlib.Path, pathlib.Path]:
-  """summary.md and summary.html beside the plots: the table, then each image."""
+  """summary.md and summary.html beside the plots: the tables, then each image."""
   folder = pathlib.Path(folder)
   names = {name: pathlib.Path(p).name for name, p in images.items()}
   md = [f"# {title}", "", report.format_table(rows), ""]
+  if comparisons:
+    md += ["## Paired differences", "", report.format_comparisons(comparisons), ""]
   md += [f"![{name}]({file})" for name, file in names.items()]
   md_path = folder / "summary.md"
   md_path.write_text("\n".join(md) + "\n", encoding="utf-8")
@@ -198,11 +201,23 @@ def write_summary(rows: Sequence[Mapping[str, Any]], images: Mapping[str, pathli
           r["checkpoint"], r["split"], r["mode"], r["metric"], f"{100 * r['value']:.1f}",
           f"[{100 * r['ci95'][0]:.1f}, {100 * r['ci95'][1]:.1f}]", r["problems"],
           r["rollouts"])) + "</tr>" for r in rows)
+  if comparisons:
+    cells = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in (
+            c["metric"], c["split"], " / ".join(c["a"]), " / ".join(c["b"]),
+            f"{100 * c['difference']:+.1f}",
+            f"[{100 * c['ci95'][0]:+.1f}, {100 * c['ci95'][1]:+.1f}]", c["problems"])) + "</tr>"
+        for c in comparisons)
+    body_diff = ("<h2>Paired differences (points)</h2><table border='1'><tr><th>metric</th>"
+                 "<th>split</th><th>a</th><th>b</th><th>a - b</th><th>95% CI</th>"
+                 f"<th>problems</th></tr>{cells}</table>")
+  else:
+    body_diff = ""
   images_html = "".join(f'<h2>{html.escape(name)}</h2><img src="{html.escape(file)}">'
                         for name, file in names.items())
   page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
           f"</title></head><body><h1>{html.escape(title)}</h1><table border='1'>"
-          f"<tr>{head}</tr>{body}</table>{images_html}</body></html>\n")
+          f"<tr>{head}</tr>{body}</table>{body_diff}{images_html}</body></html>\n")
   html_path = folder / "summary.html"
   html_path.write_text(page, encoding="utf-8")
   return md_path, html_path

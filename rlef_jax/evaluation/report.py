@@ -140,6 +140,65 @@ def solve_rates(records: Iterable[Mapping[str, Any]],
   return rows
 
 
+def comparisons(records: Iterable[Mapping[str, Any]], evals: Mapping[str, Mapping[str, Any]]
+                ) -> list[dict[str, Any]]:
+  """Paired differences behind the paper's claims, per eval, split and requested metric.
+
+  Within a checkpoint: multi_turn minus each other mode; across checkpoints:
+  each later checkpoint minus the first, per mode. Each difference is over the
+  problems both sides evaluated, with a paired bootstrap interval:
+  `{"metric", "split", "a": [checkpoint, mode], "b": [...], "difference",
+  "ci95", "problems"}`.
+  """
+  groups: dict[tuple, list] = collections.defaultdict(list)
+  for record in records:
+    groups[record["eval"], record["split"], record["checkpoint"], record["mode"]].append(record)
+  out = []
+  for name, spec in evals.items():
+    splits = list(dict.fromkeys(k[1] for k in groups if k[0] == name))
+    for split in splits:
+      have = [(k[2], k[3]) for k in groups if k[:2] == (name, split)]
+      checkpoints = list(dict.fromkeys(c for c, _ in have))
+      pairs = [((c, "multi_turn"), (c, m)) for c in checkpoints for m in MODES
+               if m != "multi_turn" and (c, m) in have and (c, "multi_turn") in have]
+      pairs += [((c, m), (checkpoints[0], m)) for c in checkpoints[1:] for m in MODES
+                if (c, m) in have and (checkpoints[0], m) in have]
+      for metric_name in spec.get("requested_metrics", ()):
+        metric = metrics.parse_metric(metric_name)
+        for a, b in pairs:
+          values = []
+          for checkpoint, mode in (a, b):
+            if metric_name not in spec["metrics"].get(mode, ()):
+              break
+            mode_turns = 1 if mode == "independent" else int(spec["turn_limit"])
+            values.append(problem_values(groups[name, split, checkpoint, mode], metric,
+                                         mode_turns)[0])
+          if len(values) < 2:
+            continue
+          shared = sorted(set(values[0]) & set(values[1]))
+          if not shared:
+            continue
+          diff, ci = stats.paired_difference([values[0][p] for p in shared],
+                                             [values[1][p] for p in shared],
+                                             int(spec.get("bootstrap_resamples", stats.RESAMPLES)),
+                                             int(spec.get("seed", 0)))
+          out.append({"metric": metric_name, "split": split, "a": list(a), "b": list(b),
+                      "difference": diff, "ci95": list(ci), "problems": len(shared)})
+  return out
+
+
+def format_comparisons(rows: Sequence[Mapping[str, Any]]) -> str:
+  """A Markdown table of `comparisons` rows, in percentage points."""
+  lines = ["| metric | split | a | b | a - b (points) | 95% CI | problems |",
+           "|---|---|---|---|---|---|---|"]
+  for r in rows:
+    lo, hi = r["ci95"]
+    lines.append(f"| {r['metric']} | {r['split']} | {' / '.join(r['a'])} | {' / '.join(r['b'])} "
+                 f"| {100 * r['difference']:+.1f} | [{100 * lo:+.1f}, {100 * hi:+.1f}] | "
+                 f"{r['problems']} |")
+  return "\n".join(lines)
+
+
 def read_rollouts(path: str | pathlib.Path) -> list[dict[str, Any]]:
   """The records of a rollouts.jsonl file."""
   with open(path, encoding="utf-8") as f:

@@ -38,3 +38,16 @@ def bootstrap_ci(values: Sequence[float], resamples: int = RESAMPLES, seed: int 
   tail = (1.0 - level) / 2.0
   lo, hi = np.quantile(means, [tail, 1.0 - tail])
   return float(lo), float(hi)
+
+
+def paired_difference(a: Sequence[float], b: Sequence[float], resamples: int = RESAMPLES,
+                      seed: int = 0, level: float = LEVEL) -> tuple[float, tuple[float, float]]:
+  """(mean(a - b), percentile interval) with the same problems resampled for both.
+
+  `a[i]` and `b[i]` are two estimates on problem i (two checkpoints, or two
+  modes); pairing removes the between-problem variance the two share.
+  """
+  if len(a) != len(b):
+    raise ValueError(f"paired values need equal lengths, not {len(a)} and {len(b)}")
+  diff = np.asarray(a, np.float64) - np.asarray(b, np.float64)
+  return float(diff.mean()) if diff.size else 0.0, bootstrap_ci(diff, resamples, seed, level)
