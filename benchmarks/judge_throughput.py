@@ -17,7 +17,13 @@ All three use the same number of concurrent workers and the same output
 rule, and must agree on the verdicts. (c) is slow, so it runs on a subset
 (every 4th submission), and (a) is timed on that same subset for the ratio
 against (c). Prints a table, then as its last line one JSON object with
-`ratio_vs_subprocess` = (a)/(b) and `ratio_vs_sandbox_per_test` = (a)/(c).
+`ratio_vs_subprocess` = (a)/(b) and `ratio_vs_sandbox_per_test` = (a)/(c)
+(solutions per second), their CPU-time counterparts, each judge's
+`*_core_use` (CPU seconds per wall second per host core: 1.0 = every core
+busy), and `wall_vs_cpu_ratio` = ratio_vs_subprocess / cpu_ratio_vs_subprocess:
+1.0 means (a) keeps the cores as busy as (b); below 1, (a) leaves CPU idle
+(waiting on boots, pipes or the host round trip) that its CPU cost does not
+explain.
 
     python benchmarks/judge_throughput.py --quick     # ~1 minute
     python benchmarks/judge_throughput.py             # 64 x 20
@@ -161,13 +167,16 @@ def main() -> None:
     mix[r.verdict.value] = mix.get(r.verdict.value, 0) + 1
   print(f"workload: {submissions} submissions x {tests} tests, verdicts {mix}, "
         f"{args.workers} workers, {os.cpu_count()} CPUs; subset: every {every}th submission")
-  print(f"{'judge':44s} {'solutions/s':>12s} {'seconds':>8s} {'CPU s/solution':>15s}")
+  cores = os.cpu_count() or 1
+  print(f"{'judge':44s} {'solutions/s':>12s} {'seconds':>8s} {'CPU s/solution':>15s} "
+        f"{'core use':>9s}")
   for label, key, seconds, cpu, n in [
       ("(a) sandbox_runner (gVisor pool)", "a", a_s, a_cpu, len(requests)),
       ("(b) subprocess per test, no isolation", "b", b_s, b_cpu, len(requests)),
       ("(a) sandbox_runner, subset", "a_sub", a_sub_s, a_sub_cpu, len(subset)),
       ("(c) fresh gVisor sandbox per test, subset", "c", c_s, c_cpu, len(subset))]:
-    print(f"{label:44s} {rates[key]:12.2f} {seconds:8.1f} {cpu / n:15.3f}")
+    print(f"{label:44s} {rates[key]:12.2f} {seconds:8.1f} {cpu / n:15.3f} "
+          f"{cpu / seconds / cores:9.2f}")
   print(json.dumps({
       "solutions_per_s": round(rates["a"], 3),
       "subprocess_solutions_per_s": round(rates["b"], 3),
@@ -177,7 +186,13 @@ def main() -> None:
       # CPU per solution is less sensitive to other jobs on a shared machine.
       "cpu_ratio_vs_subprocess": round(b_cpu / a_cpu, 3),
       "cpu_ratio_vs_sandbox_per_test": round(c_cpu / a_sub_cpu, 3),
+      "wall_vs_cpu_ratio": round((rates["a"] / rates["b"]) / (b_cpu / a_cpu), 3),
+      "core_use": round(a_cpu / a_s / cores, 3),
+      "subprocess_core_use": round(b_cpu / b_s / cores, 3),
+      "cpu_s_per_solution": round(a_cpu / len(requests), 4),
+      "subprocess_cpu_s_per_solution": round(b_cpu / len(requests), 4),
       "submissions": submissions, "tests": tests, "quick": args.quick,
+      "workers": args.workers, "load_average": [round(x, 2) for x in os.getloadavg()],
       "disagreements": len(disagree),
   }))
 
