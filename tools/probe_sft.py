@@ -38,13 +38,13 @@ def encode(tok, dialog):
   return ids, mask
 
 
-def batches(examples, batch, rng, multiple=64):
-  """Length-bucketed shuffled batches, padded to a multiple of `multiple`."""
-  order = sorted(range(len(examples)), key=lambda i: len(examples[i][0]) + rng.random())
-  groups = [order[i:i + batch] for i in range(0, len(order) - batch + 1, batch)]
-  rng.shuffle(groups)
-  for g in groups:
-    length = -(-max(len(examples[i][0]) for i in g) // multiple) * multiple
+def batches(examples, batch, rng):
+  """Shuffled batches padded to the bucket of their longest (as rl/sft.py does)."""
+  order = list(range(len(examples)))
+  rng.shuffle(order)
+  for start in range(0, len(order) - batch + 1, batch):
+    g = order[start:start + batch]
+    length = sampling.bucket_length(max(len(examples[i][0]) for i in g))
     toks = np.zeros((batch, length), np.int32)
     mask = np.zeros((batch, length), np.float32)
     for r, i in enumerate(g):
@@ -103,6 +103,7 @@ def main():
   ap.add_argument("--eval_every_s", type=float, default=60)
   ap.add_argument("--seed", type=int, default=0)
   ap.add_argument("--layers", type=int, default=4)
+  ap.add_argument("--max_len", type=int, default=512)
   args = ap.parse_args()
 
   t0 = time.time()
@@ -112,7 +113,7 @@ def main():
   seen = synthetic.generate("train", args.eval_problems // 2, seed=args.seed + 1000)
   dialogs = synthetic.sft_dialogs(train, repair_fraction=args.repair_fraction,
                                   seed=args.seed)
-  examples = [encode(tok, d) for d in dialogs]
+  examples = [e for e in (encode(tok, d) for d in dialogs) if len(e[0]) <= args.max_len]
   print(json.dumps({"data_s": round(time.time() - t0, 1),
                     "mean_tokens": float(np.mean([len(e[0]) for e in examples])),
                     "target_tokens": float(np.mean([sum(e[1]) for e in examples]))}),
@@ -130,13 +131,18 @@ def main():
   brng = _random.Random(args.seed)
 
   train_s, next_eval, steps, tokens, epoch = 0.0, args.eval_every_s, 0, 0, 0
+  compiled, compile_s = set(), 0.0
   with sandbox_runner.Judge(max_workers=2) as judge:
     while train_s < args.train_s:
       for toks, mask in batches(examples, args.batch, brng):
         t = time.time()
         params, opt_state, loss = step(params, opt_state, toks, mask)
         loss = float(loss)
-        train_s += time.time() - t
+        if toks.shape in compiled:
+          train_s += time.time() - t
+        else:  # a new shape's first step is mostly compilation: not training time
+          compiled.add(toks.shape)
+          compile_s += time.time() - t
         steps += 1
         tokens += toks.size
         if train_s >= next_eval or train_s >= args.train_s:
@@ -145,7 +151,7 @@ def main():
                                         jax.random.key(1))
           tr, _ = solve_rate(config, params, tok, seen, judge, jax.random.key(2))
           print(json.dumps({"train_s": round(train_s), "steps": steps, "epoch": epoch,
-                            "tokens": tokens, "loss": round(loss, 4),
+                            "tokens": tokens, "compile_s": round(compile_s), "loss": round(loss, 4),
                             "heldout_turn1": held, "heldout_valid": held_valid,
                             "train_dist_turn1": tr,
                             "eval_s": round(time.time() - te, 1)}), flush=True)

@@ -55,11 +55,11 @@ LARGE_N = 20000
 # seed: the split is the same for every seed.
 TIME_LIMIT = {"seconds": 1, "nanos": 0}
 MEMORY_LIMIT_BYTES = 256 << 20
-NUM_PUBLIC = 2
-NUM_PRIVATE = 3
+NUM_PUBLIC = 1
+NUM_PRIVATE = 4
 VALUE_RANGE = (-9, 9)
 K_RANGE = (2, 5)
-N_RANGE = (1, 6)
+N_RANGE = (1, 5)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,9 +142,9 @@ HELD_OUT = frozenset({
 SHAPES = ("keep_map", "map_keep", "keep_keep", "map_map")
 
 _STORIES = (
-    ("Alice has n integers a_1, ..., a_n and a lucky number k.", "She"),
-    ("A robot got n integers a_1, ..., a_n and a parameter k.", "It"),
-    ("Bob wrote n integers a_1, ..., a_n and a number k on a board.", "He"),
+    ("Alice has n integers a_1, ..., a_n and a number k.", "She"),
+    ("A robot got n integers a_1, ..., a_n and a number k.", "It"),
+    ("Bob wrote n integers a_1, ..., a_n and a number k.", "He"),
 )
 
 
@@ -325,10 +325,10 @@ def describe(comp: Composition, rng: random.Random) -> tuple[str, str]:
 
 def _statement(legend: str, output: str, examples: Sequence[tuple[str, str]]) -> str:
   parts = [legend, "", "Input", "",
-           f"The first line contains n and k (1 <= n <= {LARGE_N}, "
-           f"{K_RANGE[0]} <= k <= {K_RANGE[1]}), the second line a_1, ..., a_n "
-           f"({VALUE_RANGE[0]} <= a_i <= {VALUE_RANGE[1]}). At least one number "
-           "is left.", "", "Output", "", output, "", "Examples"]
+           f"A line with n and k, a line with a_1, ..., a_n (1 <= n <= {LARGE_N}, "
+           f"{K_RANGE[0]} <= k <= {K_RANGE[1]}, {VALUE_RANGE[0]} <= a_i <= "
+           f"{VALUE_RANGE[1]}). At least one number is left.",
+           "", "Output", "", output, "", "Example"]
   for inp, out in examples:
     parts += ["", "Input", "", inp.rstrip("\n"), "", "Output", "", out.rstrip("\n")]
   return "\n".join(parts) + "\n"
