@@ -1,9 +1,13 @@
 """End-to-end episodes with the gVisor judge on bundled problems: scripted and tiny-Llama policies.
 
-The tiny Llama test checks each record's indices against the tokens: every
+The tiny Llama tests check each record's indices against the tokens: every
 `response_mask` position holds a sampled id whose `behaviour_logp` equals a
 teacher-forced `llama.forward` log-prob there, and `value_positions` point at
-the assistant header's last token.
+the assistant header's last token. A random tiny Llama writes no code, so a
+second one has hand-set weights that make it write a fenced program (a bigram
+chain: every layer's output projections zeroed, each chain token's embedding
+a basis vector that the head maps to the next chain token): its code is
+sampled, extracted, judged in gVisor and answered with real feedback.
 """
 
 import os
@@ -88,19 +92,10 @@ def test_humaneval_episode_gets_per_assert_feedback(judge):
   assert rec.solved and rec.final == {"verdict": "accepted", "passed": 1, "total": 1}
 
 
-def test_tiny_llama_rollouts_line_up_with_a_teacher_forced_forward(judge):
-  cfg = configs.get("tiny")
-  params = llama.init_params(cfg, jax.random.key(0))
-  rows = problems.bundled_problems("train")[:3]
-  pol = policy.ModelPolicy(cfg, params, TOK, max_new_tokens=12)
-  env = rollout.EnvConfig(max_turns=2, judge_groups=2)
-  out = rollout.run_episodes(pol, rows, judge, TOK, env, jax.random.key(1))
+def _check_against_forward(cfg, params, out):
   ro = jax.tree.map(np.asarray, out.rollouts)
   assert ro.tokens.shape[0] == 8 and out.stats["dropped_infra"] == 0
   assert ro.tokens.shape[1] == sampling.bucket_length(max(r.num_tokens for r in out.records), 64)
-  # Every episode reached turn 2 (a random model writes no code: parse-failure feedback).
-  assert all(len(r.turns) == 2 and r.turns[0].feedback == feedback.PARSE_FAILURE
-             for r in out.records)
   logits = jax.jit(lambda t: llama.forward(cfg, params, t))(jnp.asarray(ro.tokens[:3]))
   logp = np.asarray(jax.nn.log_softmax(logits, axis=-1))
   header = TOK.render_header("assistant")
@@ -118,3 +113,60 @@ def test_tiny_llama_rollouts_line_up_with_a_teacher_forced_forward(judge):
     for t, turn in enumerate(rec.turns):
       ids = ro.tokens[b, pos[ro.turn_index[b, pos] == t]].tolist()
       assert TOK.decode([i for i in ids if i not in TOK.stop_tokens]) == turn.response
+
+
+def test_tiny_llama_rollouts_line_up_with_a_teacher_forced_forward(judge):
+  cfg = configs.get("tiny")
+  params = llama.init_params(cfg, jax.random.key(0))
+  rows = problems.bundled_problems("train")[:3]
+  pol = policy.ModelPolicy(cfg, params, TOK, max_new_tokens=12)
+  out = rollout.run_episodes(pol, rows, judge, TOK, rollout.EnvConfig(max_turns=2),
+                             jax.random.key(1))
+  # Every episode reached turn 2 (a random model writes no code: parse-failure feedback).
+  assert all(len(r.turns) == 2 and r.turns[0].feedback == feedback.PARSE_FAILURE
+             for r in out.records)
+  _check_against_forward(cfg, params, out)
+
+
+# " ```python\nprint(input())\n ```" in ids that are all different, so a bigram
+# model can write it: ' `' '``' 'python' '\n' 'print' '(input' '())\n' ' ``' '`'.
+CHAIN_TEXT = " ```python\nprint(input())\n ```"
+CHAIN = [920, 2099, 2546, 10, 2352, 1821, 1809, 2199, 96]
+
+
+def _chain_params(cfg, params, start, chain, end, gain=2.0):
+  params = jax.tree.map(np.array, params)
+  for name in ("attn/wo", "mlp/w_down"):
+    block, leaf = name.split("/")
+    params["layers"][block][leaf][:] = 0.0  # every layer adds nothing to the residual
+  seq = [start] + chain + [end]
+  for k, (tok, nxt) in enumerate(zip(seq[:-1], seq[1:])):
+    params["embed"]["embedding"][tok] = np.eye(cfg.hidden_size)[k]
+    params["lm_head"]["kernel"][k] = 0.0
+    params["lm_head"]["kernel"][k, nxt] = gain * np.sqrt(cfg.hidden_size)
+  return jax.tree.map(jnp.asarray, params)
+
+
+def test_tiny_llama_writes_code_that_is_judged_and_answered(judge):
+  assert TOK.decode(CHAIN) == CHAIN_TEXT and len(set(CHAIN)) == len(CHAIN)
+  cfg = configs.get("tiny")
+  header_end = TOK.render_header("assistant")[-1]
+  params = _chain_params(cfg, llama.init_params(cfg, jax.random.key(0)), header_end, CHAIN,
+                         TOK.eot_id)
+  rows = problems.bundled_problems("train")[:3]
+  pol = policy.ModelPolicy(cfg, params, TOK, max_new_tokens=12)
+  out = rollout.run_episodes(pol, rows, judge, TOK, rollout.EnvConfig(max_turns=2),
+                             jax.random.key(1))
+  for row, rec in zip(rows, out.records):
+    assert [t.response for t in rec.turns] == [CHAIN_TEXT] * 2
+    assert rec.turns[0].code == "print(input())\n " and rec.turns[0].valid
+    # The echo fails the first example, and the feedback says so from the real run.
+    example = row["public_tests"]
+    assert rec.turns[0].public["verdict"] == "wrong_answer"
+    assert rec.turns[0].feedback.startswith(
+        f"Your code failed the following tests:\n\n- input `{example['input'][0]}` failed:\n"
+        f"Expected output `{example['output'][0]}` but got `{example['input'][0].splitlines()[0]}")
+    assert rec.final["verdict"] == "wrong_answer" and rec.rewards == [0.0, -1.0]
+  # Turn 2 repeats turn 1's program: its public run is a cache hit.
+  assert out.stats["cache_hits"] == 3 and out.stats["judge_runs"] == 6
+  _check_against_forward(cfg, params, out)
