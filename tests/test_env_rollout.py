@@ -312,3 +312,12 @@ def test_budget_is_clamped_to_the_models_positions():
   out = rollout.run_episodes(pol, [_row("a")], MarkerJudge(), TOK, rollout.EnvConfig(),
                              jax.random.key(0))
   assert out.records == [] and out.stats["skipped_long_prompts"] == 1
+
+
+def test_config_is_checked():
+  assert rollout.EnvConfig(score_tests=["private", "generated"]).score_tests == ("private", "generated")
+  assert rollout.EnvConfig(feedback_tests="public").feedback_tests == ("public",)
+  for bad in (dict(score_tests=("privat",)), dict(feedback_tests=()), dict(max_turns=0),
+              dict(feedback="noise"), dict(judge_groups=0)):
+    with pytest.raises(ValueError):
+      rollout.EnvConfig(**bad)

@@ -49,6 +49,7 @@ __all__ = ["Dialog", "EnvConfig", "EpisodeRecord", "RolloutResult", "TurnRecord"
 log = logging.getLogger(__name__)
 
 FEEDBACK_KINDS = ("execution", "random", "none")
+_SPLITS = ("public", "private", "generated", "all")
 _PYTHON3 = schema.LANGUAGES.index("PYTHON3")
 
 
@@ -111,8 +112,12 @@ class EnvConfig:
       raise ValueError(f"feedback must be one of {FEEDBACK_KINDS}, not {self.feedback!r}")
     if self.judge_groups < 1 or self.batch_multiple < 1:
       raise ValueError("judge_groups and batch_multiple must be >= 1")
-    object.__setattr__(self, "feedback_tests", tuple(self.feedback_tests))
-    object.__setattr__(self, "score_tests", tuple(self.score_tests))
+    for field in ("feedback_tests", "score_tests"):
+      splits = getattr(self, field)
+      splits = (splits,) if isinstance(splits, str) else tuple(splits)
+      if not splits or any(x not in _SPLITS for x in splits):
+        raise ValueError(f"{field} must be a non-empty tuple of {_SPLITS}, not {splits!r}")
+      object.__setattr__(self, field, splits)
 
 
 @dataclasses.dataclass
