@@ -105,3 +105,25 @@ def test_recipes_bind_the_papers_settings(recipe, name, temperature, metric, rol
   assert metric in built.metrics and built.rollouts == 200 and built.turn_limit == 3
   assert built.score_tests == ("private", "generated")
   assert driver.metrics.parse_metric(metric).k // built.turn_limit == rollouts_needed
+
+
+def test_every_checkpoint_kind_loads_the_saved_params(tmp_path):
+  """A training workdir (best/ over checkpoints/), an orbax step folder, a Hugging Face folder."""
+  import numpy as np  # pylint: disable=import-outside-toplevel
+  from rlef_jax.checkpoints import state  # pylint: disable=import-outside-toplevel
+
+  cfg = configs.get("tiny", num_layers=1)
+  saved = {name: llama.init_params(cfg, jax.random.key(seed))
+           for name, seed in (("latest", 1), ("best", 2), ("hf", 3))}
+  run = tmp_path / "run"
+  for sub, name in (("checkpoints", "latest"), ("best", "best")):
+    with state.TrainCheckpoints(run / sub, async_save=False) as mngr:
+      mngr.save(7, {"policy": saved[name]}, meta={"config": state.config_to_json(cfg)})
+  hf.save_hf_llama(tmp_path / "hf", cfg, saved["hf"])
+  spec = launch.ModelSpec(preset="tiny", overrides={"num_layers": 1})
+  for path, name in ((run, "best"), (run / "checkpoints" / "7", "latest"), (tmp_path / "hf", "hf")):
+    job.check_checkpoint(name, str(path))
+    config, params = job._policy_params(spec, str(path), None)  # pylint: disable=protected-access
+    assert config.num_layers == 1
+    for got, want in zip(jax.tree.leaves(params), jax.tree.leaves(saved[name])):
+      np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
