@@ -25,7 +25,8 @@ from rlef_jax.rl.update import Rollouts
 from rlef_jax.sampling import bucket_length
 
 
-def outcome(result: JudgeResult | None, verdict: str | None = None, total: int = 0):
+def outcome(result: JudgeResult | None, verdict: str | None = None, total: int = 0) -> dict:
+  """{"verdict", "passed", "total"} of a judged run, or of an unjudged `verdict`."""
   if result is None:
     return {"verdict": verdict, "passed": 0, "total": total}
   return {"verdict": result.verdict.value, "passed": result.passed, "total": result.total}
