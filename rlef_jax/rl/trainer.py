@@ -232,16 +232,20 @@ class Trainer:
     judge: the judge each process opens.
     policy_fn: builds the sampling policy of a round (default: `env.policy.ModelPolicy`
       with the cfg's sampling settings); tests pass a scripted one.
+    on_round: called as `on_round(step, metrics_row)` after each round is logged
+      (notebooks, tests).
   """
 
   def __init__(self, workdir: str | pathlib.Path, cfg: TrainerConfig, *, model, ppo, env,
                mesh: sharding.MeshConfig | None = None, judge: launch.JudgeSpec | None = None,
-               policy_fn: PolicyFn | None = None):
+               policy_fn: PolicyFn | None = None,
+               on_round: Callable[[int, dict], None] | None = None):
     self.workdir = pathlib.Path(workdir)
     self.cfg, self.model_spec, self.ppo, self.env_cfg = cfg, model, ppo, env
     self.mesh_cfg = mesh or sharding.MeshConfig()
     self.judge_spec = judge or launch.JudgeSpec()
     self.policy_fn = policy_fn
+    self.on_round = on_round
 
   # -- checks before heavy work --
 
@@ -553,6 +557,8 @@ class Trainer:
           self.log.scalars(step, row)
           last = row
           del batch
+          if self.on_round is not None:
+            self.on_round(step, row)
           if bar is not None:
             bar.update(1)
             bar.set_postfix(reward=f"{row['train/reward']:.2f}",
