@@ -101,3 +101,12 @@ def test_plots_of_two_checkpoints(tmp_path):
   assert "| 1@3 | valid | rlef / multi_turn | sft / multi_turn | +50.0 | [+50.0, +50.0] | 4 |" in md.read_text()
   assert "| rlef | valid | multi_turn | 1@3 | 75.0 |" in md.read_text()
   assert page.read_text().count("<img") == 4
+
+
+def test_environment_stats_merge_counts_and_rates():
+  from rlef_jax.evaluation import driver  # pylint: disable=import-outside-toplevel
+
+  merged = driver._merge_stats([  # pylint: disable=protected-access
+      {"episodes": 3.0, "solve_rate": 1.0, "sample_s": 2.0, "dropped_infra": 1.0},
+      {"episodes": 1.0, "solve_rate": 0.0, "sample_s": 0.5, "dropped_infra": 0.0}])
+  assert merged == {"episodes": 4.0, "solve_rate": 0.75, "sample_s": 2.5, "dropped_infra": 1.0}

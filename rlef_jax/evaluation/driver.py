@@ -169,6 +169,26 @@ def env_config(cfg: EvalConfig, mode: str):
                              score_every_turn=True, score_tests=tuple(cfg.score_tests))
 
 
+# Environment stats that add up over calls; the others are per-episode rates.
+_ADDITIVE = ("episodes", "dropped_infra", "skipped_bad_rows", "skipped_long_prompts",
+             "context_limited", "num_tokens")
+
+
+def _merge_stats(calls: Sequence[Mapping[str, float]]) -> dict[str, float]:
+  """Sums of counts and seconds, episode-weighted means of rates, over `run_episodes` calls."""
+  merged: dict[str, float] = {}
+  weights = [float(c.get("episodes", 0.0)) for c in calls]
+  keys = dict.fromkeys(k for c in calls for k, v in c.items() if isinstance(v, (int, float)))
+  for key in keys:
+    values = [float(c.get(key, 0.0)) for c in calls]
+    if key in _ADDITIVE or key.endswith("_s"):
+      merged[key] = sum(values)
+    else:
+      merged[key] = (sum(w * v for w, v in zip(weights, values)) / sum(weights)
+                     if sum(weights) else 0.0)
+  return merged
+
+
 def run(cfg: EvalConfig, *, problems: Sequence[Mapping[str, Any]], judge, tokenizer,
         rng: jax.Array, workdir: str | pathlib.Path | None = None, checkpoint: str = "sft",
         split: str = "test", policy=None, model_config=None, params=None,
@@ -183,6 +203,9 @@ def run(cfg: EvalConfig, *, problems: Sequence[Mapping[str, Any]], judge, tokeni
 
   if not problems:
     raise ValueError("evaluation needs at least one problem")
+  names = [row.get("name") for row in problems]
+  if len(set(names)) != len(names):
+    raise ValueError("problem names must be unique: records are grouped by name")
   if policy is None:
     if model_config is None or params is None:
       raise ValueError("give a policy, or model_config and params")
@@ -200,7 +223,7 @@ def run(cfg: EvalConfig, *, problems: Sequence[Mapping[str, Any]], judge, tokeni
   for mode_index, mode in enumerate(cfg.modes):
     env_cfg = env_config(cfg, mode)
     episodes = [(row, i) for i in range(cfg.episodes(mode)) for row in problems]
-    totals: dict[str, float] = {}
+    calls: list[dict[str, float]] = []
     start = time.monotonic()
     mode_rng = jax.random.fold_in(rng, mode_index)
     for call, lo in enumerate(range(0, len(episodes), cfg.episodes_per_call)):
@@ -220,11 +243,9 @@ def run(cfg: EvalConfig, *, problems: Sequence[Mapping[str, Any]], judge, tokeni
       if out_path is not None:
         report.append_rollouts(out_path, new)
       records += new
-      for key, value in result.stats.items():
-        if isinstance(value, (int, float)):
-          totals[key] = totals.get(key, 0.0) + float(value)
-    totals["eval_wall_s"] = time.monotonic() - start
-    mode_stats[mode] = totals
+      calls.append(result.stats)
+    mode_stats[mode] = _merge_stats(calls)
+    mode_stats[mode]["eval_wall_s"] = time.monotonic() - start
   evals = {cfg.name: cfg.describe()}
   return Evaluation(report.solve_rates(records, evals), records, mode_stats, evals)
 
