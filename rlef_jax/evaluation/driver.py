@@ -192,13 +192,16 @@ def _merge_stats(calls: Sequence[Mapping[str, float]]) -> dict[str, float]:
 def run(cfg: EvalConfig, *, problems: Sequence[Mapping[str, Any]], judge, tokenizer,
         rng: jax.Array, workdir: str | pathlib.Path | None = None, checkpoint: str = "sft",
         split: str = "test", policy=None, model_config=None, params=None,
-        mesh=None) -> Evaluation:
+        mesh=None, cache=None) -> Evaluation:
   """Runs every mode of `cfg` and computes its rows from the records.
 
   Give either `policy` (any `rlef_jax.env.policy.Policy`, e.g. a
   ScriptedPolicy) or `model_config` + `params` (a ModelPolicy is built with
-  the recipe's sampler settings).
+  the recipe's sampler settings). `cache`: a `rlef_jax.env.cache.VerdictCache`
+  shared by every call (default: a new one for this run when the env config
+  caches verdicts), so a program judged in one mode is not judged again.
   """
+  from rlef_jax.env import cache as cache_lib  # pylint: disable=import-outside-toplevel
   from rlef_jax.env import rollout  # pylint: disable=import-outside-toplevel
 
   if not problems:
@@ -220,6 +223,8 @@ def run(cfg: EvalConfig, *, problems: Sequence[Mapping[str, Any]], judge, tokeni
     out_path.mkdir(parents=True, exist_ok=True)
     out_path = out_path / "rollouts.jsonl"
   records, mode_stats = [], {}
+  if cache is None and env_config(cfg, cfg.modes[0]).verdict_cache:
+    cache = cache_lib.VerdictCache()
   for mode_index, mode in enumerate(cfg.modes):
     env_cfg = env_config(cfg, mode)
     episodes = [(row, i) for i in range(cfg.episodes(mode)) for row in problems]
@@ -231,7 +236,7 @@ def run(cfg: EvalConfig, *, problems: Sequence[Mapping[str, Any]], judge, tokeni
       ids = [f"{checkpoint}/{mode}/{row['name']}/{i}" for row, i in chunk]
       result = rollout.run_episodes(policy, [row for row, _ in chunk], judge, tokenizer,
                                     env_cfg, jax.random.fold_in(mode_rng, call),
-                                    episode_ids=ids)
+                                    episode_ids=ids, cache=cache)
       # Rows the environment cannot use are skipped without a record (counted in
       # its stats); records are matched to episodes by id.
       by_id = {record.episode: record for record in result.records}
@@ -252,8 +257,8 @@ def run(cfg: EvalConfig, *, problems: Sequence[Mapping[str, Any]], judge, tokeni
 
 def evaluate(eval_cfg: EvalConfig, *, model_config=None, params=None, tokenizer, problems,
              judge, workdir, checkpoint: str = "sft", split: str = "test", rng: jax.Array,
-             policy=None, mesh=None) -> list[dict[str, Any]]:
+             policy=None, mesh=None, cache=None) -> list[dict[str, Any]]:
   """`run(...)`'s rows (`report["solve_rates"]`); records appended to workdir/rollouts.jsonl."""
   return run(eval_cfg, problems=problems, judge=judge, tokenizer=tokenizer, rng=rng,
              workdir=workdir, checkpoint=checkpoint, split=split, policy=policy,
-             model_config=model_config, params=params, mesh=mesh).rows
+             model_config=model_config, params=params, mesh=mesh, cache=cache).rows

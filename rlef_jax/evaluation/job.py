@@ -122,6 +122,10 @@ def eval_job(workdir, task: str = "rlef_bundled_test", split: str | None = None,
       path.replace(out.path / "rollouts.previous.jsonl")
     stats, described, records = {}, {}, []
     rng = jax.random.key(seed)
+    # One verdict cache for the job: checkpoints and modes often write the same program.
+    from rlef_jax.env import cache as cache_lib  # pylint: disable=import-outside-toplevel
+
+    cache = cache_lib.VerdictCache()
     with launch.build_judge(launch.JudgeSpec()) as judge:
       for c, (name, weights) in enumerate(checkpoints.items()):
         config, params = _policy_params(spec, weights, mesh)
@@ -132,7 +136,8 @@ def eval_job(workdir, task: str = "rlef_bundled_test", split: str | None = None,
                               rng=jax.random.fold_in(jax.random.fold_in(rng, c), e),
                               workdir=out.path if primary else None, checkpoint=name,
                               split=split, policy=policy,
-                              model_config=config, params=params, mesh=mesh)
+                              model_config=config, params=params, mesh=mesh,
+                              cache=cache if cfg.env.verdict_cache else None)
           described.update(result.evals)
           records += result.records
           stats[f"{name}/{cfg.name}"] = result.stats
