@@ -234,8 +234,10 @@ def decode(config: LlamaConfig, params: Any, cache: llama.KVCache, state: _State
   each, and a segment's attention reads only the cache up to its last slot:
   a static shape per loop, and fewer reads than attending to the whole cache
   at every step (a third fewer for a 64-slot prompt and 256 new tokens; near
-  half for budgets much longer than the prompt). Default: 32 for a stacked
-  cache; the whole cache, one loop, for a per-layer cache, whose buffers a
+  half for budgets much longer than the prompt). Default for a stacked cache:
+  32 slots, or a budget / 8 for budgets past 256 (at most 8 loops: each is a
+  copy of the step in the program, and the TPU compiler took minutes for an
+  8B model's 32 loops); the whole cache, one loop, for a per-layer cache, whose buffers a
   slice would copy (measured on XLA:CPU, 27M params, batch 32, 256 new
   tokens: 38 ms per step in 32-slot segments, 24 ms in one loop).
 
@@ -247,10 +249,13 @@ def decode(config: LlamaConfig, params: Any, cache: llama.KVCache, state: _State
   if _per_layer(cache):
     params = llama.decode_layout(config, params)
   total_slots = cache.length
-  if segment is None:
-    segment = total_slots if _per_layer(cache) else 32
   prompt_slots = total_slots - state.tokens.shape[1]
   budget = state.tokens.shape[1]
+  if segment is None:
+    # At most 8 loops: each is a copy of the whole decode step in the program,
+    # and compile time (minutes for an 8B model on the TPU compiler at 32-slot
+    # segments of a 1024-token budget) grows with their count.
+    segment = total_slots if _per_layer(cache) else max(32, -(-budget // 8))
 
   def run_segment(carry, end):
     def cond(carry):

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from rlef_jax import sampling
+from rlef_jax import sampling, sharding
 from rlef_jax.models import configs, llama
 
 CFG = configs.get("tiny", vocab_size=512, num_layers=2)
@@ -221,3 +221,25 @@ def test_categorical_frequencies_on_a_large_vocabulary():
   freq = np.bincount(tokens, minlength=1000) / draws
   # Every entry within 5 binomial standard errors (plus float slack).
   np.testing.assert_array_less(np.abs(freq - p), 5 * np.sqrt(p * (1 - p) / draws) + 1e-5)
+
+
+def test_prompt_ids_outside_the_vocabulary_are_refused(params):
+  # A Llama 3 tokenizer (128k ids) paired with a 512-id model: refused, not clamped.
+  with pytest.raises(ValueError, match=r"token id 128000 outside the model's vocabulary \[0, 512\)"):
+    sampling.generate(CFG, params, [[1, 2], [5, 128000, 7]], jax.random.key(0), max_new_tokens=2)
+  with pytest.raises(ValueError, match="token id -1"):
+    sampling.generate(CFG, params, [[1, -1]], jax.random.key(0), max_new_tokens=2)
+
+
+def test_sampler_copy_under_inference_rules_samples_the_same(params):
+  """The inference layout (tensor-parallel weights, batch over data x fsdp) is the same model."""
+  from rlef_jax.models import precision
+  mesh = sharding.make_mesh(sharding.MeshConfig(data=2, fsdp=2, tensor=2))
+  pol = precision.PrecisionPolicy(sampler_dtype="float32", compute_dtype="float32")
+  s_cfg = pol.sampler_config(CFG)
+  copy = pol.sampler_params(CFG, params, mesh)
+  kw = dict(max_new_tokens=6, temperature=0.0)
+  want = sampling.generate(CFG, params, PROMPTS, jax.random.key(1), **kw)
+  got = sampling.generate(s_cfg, copy, PROMPTS, jax.random.key(1), mesh=mesh, unroll_layers=False, **kw)
+  np.testing.assert_array_equal(got.tokens, want.tokens)
+  np.testing.assert_allclose(got.logprobs, want.logprobs, atol=1e-4)

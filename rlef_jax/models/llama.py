@@ -178,12 +178,13 @@ def attention(q_btnh: jax.Array, k: jax.Array, v: jax.Array, mask_bts: jax.Array
 
   `impl` "dot_product" runs `jax.nn.dot_product_attention` (cuDNN's fused
   kernel on GPUs where it applies, else XLA's); the cache layout always takes
-  the einsums. `chunk`: queries per block, each block rematerialised in the
-  backward pass, so at most [B, K, G, chunk, S] scores exist at once.
+  the einsums. `chunk`: queries per block (teacher-forced passes and the
+  sampler's prefill), each block rematerialised in the backward pass, so at
+  most [B, K, G, chunk, S] scores exist at once.
   """
   t = q_btnh.shape[1]
-  if not cache_layout and chunk is not None and chunk < t:
-    return _chunked_attention(q_btnh, k, v, mask_bts, precision, impl, chunk)
+  if chunk is not None and chunk < t:  # a training pass or a long prefill
+    return _chunked_attention(q_btnh, k, v, mask_bts, precision, impl, chunk, cache_layout)
   if impl == "dot_product" and not cache_layout:
     # Fully masked rows (left-padding queries) come out finite: XLA's path
     # masks with a large finite negative, as the einsum path does.
@@ -192,7 +193,7 @@ def attention(q_btnh: jax.Array, k: jax.Array, v: jax.Array, mask_bts: jax.Array
   return _einsum_attention(q_btnh, k, v, mask_bts, precision, cache_layout)
 
 
-def _chunked_attention(q_btnh, k, v, mask_bts, precision, impl, chunk):
+def _chunked_attention(q_btnh, k, v, mask_bts, precision, impl, chunk, cache_layout):
   b, t, n, h = q_btnh.shape
   pad = -t % chunk
   q = jnp.pad(q_btnh, ((0, 0), (0, pad), (0, 0), (0, 0)))
@@ -200,7 +201,7 @@ def _chunked_attention(q_btnh, k, v, mask_bts, precision, impl, chunk):
   blocks = (t + pad) // chunk
   q = q.reshape(b, blocks, chunk, n, h).swapaxes(0, 1)
   mask = mask.reshape(b, blocks, chunk, -1).swapaxes(0, 1)
-  block = jax.checkpoint(lambda qb, mb: attention(qb, k, v, mb, precision, False, impl))
+  block = jax.checkpoint(lambda qb, mb: attention(qb, k, v, mb, precision, cache_layout, impl))
   out = jax.lax.map(lambda xs: block(*xs), (q, mask))
   return out.swapaxes(0, 1).reshape(b, t + pad, n, h)[:, :t]
 
