@@ -86,3 +86,27 @@ def test_data_sources_are_the_synthetic_splits():
   assert all(r["name"].startswith("synthetic/test/") for r in test)
   dialogs = demo.sft_dialogs(num=8, repair_fraction=0.5)
   assert len(dialogs) == 8 and all(d[-1]["role"] == "assistant" for d in dialogs)
+
+
+def test_tiny_cpu_recipe_parses_and_names_the_demo_sources():
+  import gin
+  from rlef_jax import launch
+  from rlef_jax import main as rlef_main
+  rlef_main._register_configurables()  # pylint: disable=protected-access
+  with gin.unlock_config():
+    gin.clear_config()
+    try:
+      rlef_main._parse([str(rlef_main.GIN_DIR / "tiny_cpu.gin")], [])  # pylint: disable=protected-access
+      sources = {"SFTConfig.source": "rlef_jax.demo:sft_dialogs",
+                 "TrainerConfig.train_task": "rlef_jax.demo:train_problems",
+                 "eval_job.task": "rlef_jax.demo:test_problems"}
+      for key, want in sources.items():
+        assert gin.query_parameter(key) == want
+        launch.check_task(want, key)
+      assert gin.query_parameter("run.job") == "pipeline"
+      assert set(gin.query_parameter("EvalConfig.modes")) == {
+          "multi_turn", "independent", "random_feedback"}
+      assert gin.query_parameter("EvalConfig.metrics") == ("1@3",)
+      assert gin.query_parameter("EvalConfig.score_tests") == ("private",)
+    finally:
+      gin.clear_config()

@@ -100,7 +100,10 @@ def main():
   ap.add_argument("--batch", type=int, default=32)
   ap.add_argument("--lr", type=float, default=3e-3)
   ap.add_argument("--train_s", type=float, default=300)
+  ap.add_argument("--max_steps", type=int, default=None)
   ap.add_argument("--eval_every_s", type=float, default=60)
+  ap.add_argument("--eval_steps", type=int, nargs="*", default=[],
+                  help="evaluate after these steps too (timing-independent)")
   ap.add_argument("--seed", type=int, default=0)
   ap.add_argument("--layers", type=int, default=4)
   ap.add_argument("--max_len", type=int, default=512)
@@ -133,7 +136,7 @@ def main():
   train_s, next_eval, steps, tokens, epoch = 0.0, args.eval_every_s, 0, 0, 0
   compiled, compile_s = set(), 0.0
   with sandbox_runner.Judge(max_workers=2) as judge:
-    while train_s < args.train_s:
+    while train_s < args.train_s and steps != args.max_steps:
       for toks, mask in batches(examples, args.batch, brng):
         t = time.time()
         params, opt_state, loss = step(params, opt_state, toks, mask)
@@ -145,18 +148,20 @@ def main():
           compile_s += time.time() - t
         steps += 1
         tokens += toks.size
-        if train_s >= next_eval or train_s >= args.train_s:
+        if (train_s >= next_eval or train_s >= args.train_s
+            or steps in args.eval_steps):
           te = time.time()
           held, held_valid = solve_rate(config, params, tok, test, judge,
                                         jax.random.key(1))
           tr, _ = solve_rate(config, params, tok, seen, judge, jax.random.key(2))
           print(json.dumps({"train_s": round(train_s), "steps": steps, "epoch": epoch,
-                            "tokens": tokens, "compile_s": round(compile_s), "loss": round(loss, 4),
+                            "tokens": tokens, "compile_s": round(compile_s), "loss": round(loss, 4), "step_s": round(train_s / max(steps - len(compiled), 1), 2),
                             "heldout_turn1": held, "heldout_valid": held_valid,
                             "train_dist_turn1": tr,
                             "eval_s": round(time.time() - te, 1)}), flush=True)
-          next_eval += args.eval_every_s
-        if train_s >= args.train_s:
+          while next_eval <= train_s:
+            next_eval += args.eval_every_s
+        if train_s >= args.train_s or steps == args.max_steps:
           break
       epoch += 1
   del prng
