@@ -134,7 +134,8 @@ def main(argv=None) -> int:
       "max_new_tokens": args.max_new_tokens, "groups": args.groups, "repeats": args.repeats,
       "cpus": os.cpu_count(),
       "serial_wall_s": round(serial["wall_s"], 3), "overlap_wall_s": round(over["wall_s"], 3),
-      "serial_sample_s": round(serial["sample_s"], 3), "serial_judge_s": round(serial["judge_s"], 3),
+      "serial_sample_s": round(serial["sample_s"], 3),
+      "serial_judge_s": round(serial["judge_s"], 3),
       "serial_cpu_s": round(serial["cpu_s"], 3),
       # The most overlap could give when both halves share these cores: the serial wall over
       # the longer of (its CPU work spread over every core, its longer half).

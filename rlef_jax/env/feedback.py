@@ -121,7 +121,8 @@ def _message(header: str, bullets: Sequence[str], footer: str, tokenizer, max_to
   lo, hi = 1, len(bullets)  # the largest count that fits, by bisection
   while lo < hi:
     mid = (lo + hi + 1) // 2
-    lo, hi = (mid, hi) if len(tokenizer.encode(join(bullets[:mid]))) <= max_tokens else (lo, mid - 1)
+    fits = len(tokenizer.encode(join(bullets[:mid]))) <= max_tokens
+    lo, hi = (mid, hi) if fits else (lo, mid - 1)
   if len(tokenizer.encode(join(bullets[:lo]))) <= max_tokens:
     return join(bullets[:lo])
   first = bullets[0]
@@ -176,7 +177,8 @@ def _assert_bullet(bullets: Sequence[string.Template], test: str, result: TestRe
   if v is Verdict.ACCEPTED:
     return success.substitute(test=shown)
   if v is Verdict.WRONG_ANSWER:
-    return failure_error.substitute({"test": shown, error_key: cap_tail(_assertion_error(result), cap)})
+    error = cap_tail(_assertion_error(result), cap)
+    return failure_error.substitute({"test": shown, error_key: error})
   if v is Verdict.TIME_LIMIT:
     return failure_timeout.substitute(test=shown)
   if v is Verdict.MEMORY_LIMIT:  # Not in the paper's template: the trace slot, our wording.

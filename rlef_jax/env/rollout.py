@@ -38,7 +38,8 @@ from rlef_jax.data import schema
 from rlef_jax.env import cache as cache_lib
 from rlef_jax.env import code as code_lib
 from rlef_jax.env import feedback as fb
-from rlef_jax.env import records, tasks
+from rlef_jax.env import records as records_lib
+from rlef_jax.env import tasks
 from rlef_jax.env.dialog import Dialog
 from rlef_jax.env.policy import Context, Policy, check_ids
 from rlef_jax.env.records import EpisodeRecord, RolloutResult, TurnRecord, to_rollouts
@@ -194,7 +195,7 @@ class _Driver:
       if result.verdict is Verdict.INFRA_ERROR:
         self.drop(ep, result)
         return
-      rec.public = records.outcome(result)
+      rec.public = records_lib.outcome(result)
     if (result is not None and result.accepted) or last:
       self.finish(ep)
       return
@@ -236,12 +237,13 @@ class _Driver:
 
   # Random feedback (ablation) -------------------------------------------------------------------
 
-  def start_random_pool(self, tasks: Sequence[tasks.Task]) -> None:
+  def start_random_pool(self, batch: Sequence[tasks.Task]) -> None:
     """Judges wrong solutions of the batch's problems; their feedback is the random feedback."""
     pairs = []
-    for task in {t.row["name"]: t for t in tasks if t.asserts is None}.values():
+    for task in {t.row["name"]: t for t in batch if t.asserts is None}.values():
       wrong = task.row.get("incorrect_solutions") or {}
-      pairs += [(task, src) for lang, src in zip(wrong.get("language", []), wrong.get("solution", []))
+      languages, sources = wrong.get("language", []), wrong.get("solution", [])
+      pairs += [(task, src) for lang, src in zip(languages, sources)
                 if lang == _PYTHON3 and code_lib.is_valid_code(src)]
     if len({t.row["name"] for t, _ in pairs}) < 2:
       raise ValueError("feedback='random' needs wrong Python 3 solutions (incorrect_solutions) "
@@ -275,18 +277,19 @@ class _Driver:
       if result.verdict is Verdict.INFRA_ERROR:
         self.drop(ep, result)
         return
-      rec.turns[turn].score = records.outcome(result)
+      rec.turns[turn].score = records_lib.outcome(result)
     final = rec.turns[-1]
     if final.score is None:  # invalid final code: known to fail, never judged
       total = len(ep.task.score_request("pass", self.cfg).tests)
-      final.score = records.outcome(None, "syntax_error" if final.code is not None else "no_code", total)
+      unjudged = "syntax_error" if final.code is not None else "no_code"
+      final.score = records_lib.outcome(None, unjudged, total)
     rec.final = final.score
     rec.solved = final.score["verdict"] == Verdict.ACCEPTED.value
     cfg = self.cfg
     if cfg.independent:  # every attempt is a final turn of its own
       for t in rec.turns:
         if t.score is None:
-          t.score = records.outcome(None, "syntax_error" if t.code is not None else "no_code",
+          t.score = records_lib.outcome(None, "syntax_error" if t.code is not None else "no_code",
                              rec.final["total"])
       rec.rewards = [cfg.pass_reward if t.score["verdict"] == Verdict.ACCEPTED.value
                      else cfg.fail_reward for t in rec.turns]
@@ -336,7 +339,7 @@ def _independent(driver: _Driver, episodes: list[_Episode]) -> None:
       if result.verdict is Verdict.INFRA_ERROR:
         driver.drop(ep, result)
         continue
-      ep.record.turns[-1].public = records.outcome(result)
+      ep.record.turns[-1].public = records_lib.outcome(result)
       ep.done = result.accepted
   for ep in episodes:
     ep.done = True
