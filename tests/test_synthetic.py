@@ -118,3 +118,11 @@ def test_the_real_judge_accepts_solutions_and_rejects_bugs(rows):
     else:
       assert result.verdict in ("wrong_answer", "runtime_error"), (name, result.verdict)
   assert real_feedback == repair[2]["content"]
+
+
+def test_rows_without_the_large_test_are_otherwise_the_same(rows):
+  small = synthetic.generate("train", 6, seed=0, large_test=False)
+  for full, lite in zip(rows["train"], small):
+    assert lite["description"] == full["description"]
+    assert lite["private_tests"]["input"] == full["private_tests"]["input"][:-1]
+    assert lite["incorrect_solutions"] == full["incorrect_solutions"]
