@@ -56,6 +56,7 @@ import types
 USER_FILE = "solution.py"
 TEST_FILE = "tests.py"
 _CHUNK = 1 << 16
+_PIPE_BUF = 4096
 # The test child's descriptors besides 0-2: its report (write; its first byte,
 # written before the program runs, says whether the limits took effect) and
 # the checks and the nonce (read).
@@ -245,12 +246,15 @@ def _conclude(record: dict, code: int, report: bool = True) -> None:
   (`_ASK` on the report pipe) after the program, the checks, their traceback
   and the exit handlers ran, and the harness sends it down the checks pipe.
 
-  Before it is read, what could still run the program's code in this process
-  is switched off (trace and profile hooks, signal handlers, the collector's
-  callbacks); other threads (daemons) cannot be stopped, so with any alive the
-  report is written by a forked, single-threaded copy. What remains (code
-  that patched this module's own functions) is the shared-interpreter limit
-  of assert-style judging: docs/judge.md, threat model.
+  Before it is asked for, what could still run the program's code in this
+  process is switched off (trace and profile hooks, signal handlers, the
+  collector and its callbacks). Threads cannot be stopped, and one that runs
+  while the nonce is in the pipe or in this frame could forge with it, so a
+  process with any other thread still alive (a daemon) asks for no nonce and
+  reports nothing: its checks are not certified, its exception kind not
+  known (our rule; docs/judge.md). What remains (code that patched this
+  module's own functions) is the shared-interpreter limit of assert-style
+  judging: docs/judge.md, threat model.
   """
   if not report:
     os._exit(code & 0xFF)
@@ -259,24 +263,23 @@ def _conclude(record: dict, code: int, report: bool = True) -> None:
     sys.setprofile(None)
     signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
     gc.disable()
-    reporter = 0
     if len(os.listdir("/proc/self/task")) > 1:
-      import warnings  # pylint: disable=g-import-not-at-top
-      with warnings.catch_warnings():  # 3.12 warns about forking with threads.
-        warnings.simplefilter("ignore")
-        reporter = os.fork()  # Fails (no report) if the program used up its processes.
-    if reporter == 0:
-      os.write(_REPORT_FD, _ASK)
-      nonce = _read_exact(_CHECKS_FD, _NONCE_LEN)
-      line = nonce + b" " + json.dumps(record).encode("utf-8", "replace") + b"\n"
-      view = memoryview(line)
-      while view:
-        view = view[os.write(_REPORT_FD, view):]
-    else:
-      os.waitpid(reporter, 0)
+      os.write(2, b"\njudge: threads still running at exit: no report (docs/judge.md)\n")
+      os._exit(code & 0xFF)
+    os.set_blocking(_CHECKS_FD, True)  # The program may have changed it.
+    _write_all(_REPORT_FD, _ASK)
+    nonce = _read_exact(_CHECKS_FD, _NONCE_LEN)
+    _write_all(_REPORT_FD,
+               nonce + b" " + json.dumps(record).encode("utf-8", "replace") + b"\n")
   except BaseException:  # pylint: disable=broad-except
     pass  # The program closed or replaced the judge's fds: no report, no proof.
   os._exit(code & 0xFF)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+  view = memoryview(data)
+  while view:
+    view = view[os.write(fd, view):]
 
 
 def _compile_child() -> None:
@@ -613,13 +616,19 @@ def _prefill(fd: int, data: bytes, keep: bool = False) -> list:
   """Writes what fits without blocking; returns [data, offset written, keep
   open when done], with b"" for data when it all fitted (nothing kept; no
   copy of a large input)."""
+  if len(data) <= _PIPE_BUF:
+    # Fits an empty pipe whatever its capacity (at least a page): one blocking
+    # write, and none of the two fcntl calls that non-blocking mode costs.
+    if data:
+      os.write(fd, data)
+    return [b"", 0, keep]
   os.set_blocking(fd, False)
   offset = 0
   try:
-    offset = os.write(fd, data[:_CHUNK]) if data else 0
+    offset = os.write(fd, data[:_CHUNK])
   except BlockingIOError:
     pass
-  return [b"", 0, keep] if offset >= len(data) else [data, offset, keep]
+  return [data, offset, keep]
 
 
 def _drain(fd: int) -> None:

@@ -47,9 +47,10 @@ from sandbox_runner import oci
 
 BOOT_TIMEOUT_S = 20.0
 _CHUNK = 1 << 16
-# A header line from the harness is small; the blobs are capped outputs.
+# A header line from the harness is small; the blobs are capped outputs (plus
+# this for the traceback).
 _HEADER_CAP = 1 << 20
-_BLOBS_CAP = 64 << 20
+_BLOBS_SLACK = 4 << 20
 
 
 class InfraFault(Exception):
@@ -127,6 +128,7 @@ class Sandbox:
     self._kill, self._cleanup, self._stderr_path = kill, cleanup, stderr_path
     self._buffer = bytearray()
     self.ready: dict[str, Any] = {}
+    self.blobs_cap = 64 << 20  # The launcher sets it from its limits.
     self._lock = threading.Lock()
     self._destroyed = False
     os.set_blocking(proc.stdout.fileno(), False)
@@ -140,7 +142,7 @@ class Sandbox:
     reply = self.read_frame(deadline)
     lengths = reply.get("blobs", [])
     if not (isinstance(lengths, list) and all(type(n) is int and n >= 0 for n in lengths)
-            and sum(lengths) <= _BLOBS_CAP):
+            and sum(lengths) <= self.blobs_cap):
       raise InfraFault(f"{self.name}: broken frame from harness: blobs {str(lengths)[:200]}")
     return reply, [self._read_exact(n, deadline) for n in lengths]
 
@@ -260,6 +262,10 @@ class Sandbox:
       pass
 
 
+def _blobs_cap(limits: oci.SandboxLimits) -> int:
+  return ((limits.stdout_cap_mb + limits.stderr_cap_mb) << 20) + _BLOBS_SLACK
+
+
 class GVisorLauncher:
   """Starts sandboxes with `runsc run` from one shared, read-only bundle."""
 
@@ -298,6 +304,7 @@ class GVisorLauncher:
         cgroup.remove()
         raise InfraFault(f"cannot start {self.runsc}: {e}") from e
     box = Sandbox(proc, name, stderr_path, kill=self._kill, cgroup=cgroup)
+    box.blobs_cap = _blobs_cap(self.limits)
     try:
       ready = box.read_frame(time.monotonic() + BOOT_TIMEOUT_S).get("ready", {})
     except HostTimeout as e:
@@ -372,6 +379,7 @@ class ProcessLauncher:
         raise InfraFault(f"cannot start {self.interpreter}: {e}") from e
     box = Sandbox(proc, name, stderr_path,
                   cleanup=lambda: shutil.rmtree(scratch, ignore_errors=True))
+    box.blobs_cap = _blobs_cap(self.limits)
     try:
       box.ready = box.read_frame(time.monotonic() + BOOT_TIMEOUT_S).get("ready", {})
     except (InfraFault, HostTimeout) as e:
