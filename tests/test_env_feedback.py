@@ -1,6 +1,9 @@
 """Golden tests of the episode's user turns (text and ids) against the paper's templates."""
 
 import pathlib
+import zlib
+
+import numpy as np
 
 import pytest
 from sandbox_runner import JudgeResult, TestCase, TestResult, Verdict
@@ -236,3 +239,74 @@ def test_valid_code_compiles_and_never_runs(tmp_path):
   assert not code.is_valid_code("print(2 *")
   assert not code.is_valid_code(None) and not code.is_valid_code("  \n")
   assert not code.is_valid_code("x = 1\0")
+
+
+def _trace_result(verdict, **kw):
+  return _result(TestResult(verdict, **kw))
+
+
+_TRACE = 'Traceback (most recent call last):\n  File "solution.py", line 1\nKeyError: 3'
+# Every feedback turn kind, its exact text, and the crc32 of the whole dialog's ids (golden:
+# it changes only if the wording, the chat format or the tokenizer does).
+FEEDBACK_KINDS = {
+    "wrong_answer": (lambda: feedback.execution_feedback(
+        [TestCase("1 2\n", "3\n")], _trace_result(Verdict.WRONG_ANSWER, stdout="4\n")),
+        "- input `1 2\n` failed:\nExpected output `3\n` but got `4\n`"),
+    "runtime_error": (lambda: feedback.execution_feedback(
+        [TestCase("1 2\n", "3\n")], _trace_result(Verdict.RUNTIME_ERROR, traceback=_TRACE)),
+        f"- input `1 2\n` failed:\n{_TRACE}"),
+    "time_limit": (lambda: feedback.execution_feedback(
+        [TestCase("1 2\n", "3\n")], _trace_result(Verdict.TIME_LIMIT)),
+        "- input `1 2\n` failed: Execution took too long."),
+    "memory_limit": (lambda: feedback.execution_feedback(
+        [TestCase("1 2\n", "3\n")], _trace_result(Verdict.MEMORY_LIMIT)),
+        "- input `1 2\n` failed: Out of memory."),
+    "truncated": (lambda: feedback.execution_feedback(
+        [TestCase("7" * 600, "3\n")], _trace_result(Verdict.WRONG_ANSWER, stdout="4\n")),
+        f"- input `{'7' * 512}...` failed:\nExpected output `3\n` but got `4\n`"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(FEEDBACK_KINDS) + ["parse_failure", "no_feedback",
+                                                          "humaneval"])
+def test_dialog_golden_for_every_feedback_kind(kind):
+  tok = tokenizers.load_tiny_tokenizer()
+  if kind in FEEDBACK_KINDS:
+    make, bullet = FEEDBACK_KINDS[kind]
+    text = make()
+    assert text == (f"Your code failed the following tests:\n\n{bullet}\n\n"
+                    f"Give it another try.\n{FORMAT}")
+  elif kind == "parse_failure":
+    text = feedback.PARSE_FAILURE
+  elif kind == "no_feedback":
+    text = feedback.NO_FEEDBACK
+  else:
+    text = feedback.assert_feedback(["assert f(1) == 2"], _trace_result(
+        Verdict.WRONG_ANSWER, traceback="Traceback (most recent call last):\nAssertionError"))
+    assert text == ("Your code failed some test cases:\n\n- Failure: `assert f(1) == 2`:\n"
+                    "`AssertionError`\n\nGive it another try.")
+  prompt = feedback.initial_prompt("Add two numbers")
+  d = Dialog.start(tok, prompt)
+  answer = "```python\nprint(4)\n```"
+  ids = tok.encode(answer) + [tok.eot_id]
+  d.add_response(Sample(ids, [0.0] * len(ids), answer, True), 0, tok)
+  d.add_user(text, tok)
+  assert d.ids == tok.render_dialog([{"role": "user", "content": prompt},
+                                     {"role": "assistant", "content": answer},
+                                     {"role": "user", "content": text}])
+  feedback_ids = tok.render_message({"role": "user", "content": text})
+  header = tok.render_header("assistant")
+  user_turn = slice(d.value_positions[0] + 1 + len(ids), d.value_positions[1] + 1 - len(header))
+  assert d.ids[user_turn] == feedback_ids
+  assert tok.decode(d.ids).endswith(
+      f"<|start_header_id|>user<|end_header_id|>\n\n{text}<|eot_id|>"
+      "<|start_header_id|>assistant<|end_header_id|>\n\n")
+  assert (len(d.ids), zlib.crc32(np.asarray(d.ids, np.int32).tobytes())) == DIALOG_GOLDEN[kind]
+
+
+DIALOG_GOLDEN = {
+    "humaneval": (141, 515347429), "memory_limit": (176, 4267842903),
+    "no_feedback": (110, 3941733613), "parse_failure": (161, 1777706781),
+    "runtime_error": (199, 1935770796), "time_limit": (179, 1312489570),
+    "truncated": (523, 1790968902), "wrong_answer": (185, 1883962862),
+}
