@@ -1,0 +1,72 @@
+"""SFT: the loss is on the last (successful) response only; a short run learns
+and its workdir loads as a policy."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from rlef_jax import launch, sharding, tokenizer
+from rlef_jax.checkpoints import state as ckpt_state
+from rlef_jax.models import configs, llama
+from rlef_jax.rl import ppo, sft
+
+TOK = tokenizer.load_tiny_tokenizer()
+DIALOG = [{"role": "user", "content": "Solve it."},
+          {"role": "assistant", "content": "```python\nprint(1)\n```"},
+          {"role": "user", "content": "Wrong answer. Try again."},
+          {"role": "assistant", "content": "```python\nprint(2)\n```"}]
+
+
+def test_loss_mask_covers_exactly_the_last_response_and_its_eot():
+  ids, mask = sft.encode(TOK, DIALOG)
+  target = TOK.encode(DIALOG[-1]["content"]) + [TOK.eot_id]
+  assert sum(mask) == len(target)
+  assert [i for i, m in zip(ids, mask) if m] == target
+  assert ids[-len(target):] == target and not any(mask[:-len(target)])
+  # The first response is context only, though it is an assistant turn too.
+  assert ids[:len(ids) - len(target)] == TOK.render_dialog(DIALOG[:-1])
+  with pytest.raises(ValueError, match="end with an assistant"):
+    sft.encode(TOK, DIALOG[:-1])
+
+
+def test_loss_is_the_mean_nll_of_the_masked_tokens():
+  cfg = configs.get("tiny", num_layers=1)
+  params = llama.init_params(cfg, jax.random.key(0))
+  batch = sft.encode_batch(TOK, [DIALOG, DIALOG[:2]], max_len=256)
+  got = sft.loss(cfg, params, jnp.asarray(batch["tokens"]), jnp.asarray(batch["loss_mask"]))
+  logp = np.asarray(ppo.token_logprobs(llama.forward(cfg, params, batch["tokens"]),
+                                       batch["tokens"]))
+  want = -logp[batch["loss_mask"]].mean()
+  np.testing.assert_allclose(float(got), want, rtol=1e-5)
+
+
+def test_rollout_dialogs_keep_solved_episodes_with_their_feedback():
+  rows = [{"name": "p", "description": "Add two numbers."}]
+  records = [
+      {"problem": "p", "solved": True, "dropped": None,
+       "turns": [{"response": "a", "feedback": "fb1"}, {"response": "b", "feedback": None}]},
+      {"problem": "p", "solved": False, "dropped": None, "turns": [{"response": "c"}]},
+  ]
+  (dialog,) = sft.rollout_dialogs(records, rows)
+  assert [m["role"] for m in dialog] == ["user", "assistant", "user", "assistant"]
+  assert dialog[2]["content"] == "fb1" and dialog[3]["content"] == "b"
+  assert "Add two numbers." in dialog[0]["content"]
+
+
+def test_short_run_learns_and_loads_as_a_policy(tmp_path):
+  cfg = sft.SFTConfig(steps=3, batch_size=4, lr=3e-3, warmup_steps=1, log_every=1,
+                      max_len=512, progress=False)
+  spec = launch.ModelSpec(overrides={"num_layers": 1})
+  report = sft.run(tmp_path, cfg, spec, sharding.MeshConfig(fsdp=2))
+  losses = [l["loss"] for l in report["losses"]]
+  assert len(losses) == 3 and losses[-1] < losses[0]
+  assert report["examples"] >= 40  # one solution for each bundled train problem
+  config, params = ckpt_state.load_policy(tmp_path)
+  assert config == launch.model_config(spec)
+  fresh = llama.init_params(config, jax.random.key(spec.seed))
+  assert any(not np.array_equal(a, b) for a, b in
+             zip(jax.tree.leaves(params), jax.tree.leaves(fresh)))
+  # A finished run launched again does no more steps.
+  again = sft.run(tmp_path, cfg, spec, sharding.MeshConfig(fsdp=2))
+  assert again["resumed_from_step"] == 3 and again["losses"] == []
