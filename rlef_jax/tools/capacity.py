@@ -155,7 +155,12 @@ def round_estimate(cfg: Any, topo: Topology, *, rollouts: int, turns: int, max_n
   # The judge pool that keeps judging under the slower of the device stages.
   device_s = max(sampling_s, update_s)
   pool = judge_cpu_s / device_s if device_s > 0 else float("inf")
+  # The per-test CPU cost at which judging would take as long as the slower
+  # device stage: real solutions' own run time (large private inputs,
+  # time limits) counts against this, not the harness's measured cost.
+  break_even = (device_s * judge_cpus - submissions * target.judge_cpu_s_per_submission) / max(tests, 1)
   return {
+      "judge_break_even_cpu_s_per_test": round(break_even, 2),
       "sampling_s": round(sampling_s, 1), "prefill_s": round(prefill_s, 1),
       "decode_s": round(decode_s, 1), "decode_step_ms": round(step_s * 1e3, 2),
       "new_tokens": int(new_tokens),

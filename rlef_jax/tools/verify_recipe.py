@@ -108,11 +108,18 @@ def _devices(topo) -> list[Any]:
   if topo.tpu_topology is not None:
     from jax.experimental import topologies  # pylint: disable=import-outside-toplevel
 
+    import importlib.util  # pylint: disable=import-outside-toplevel
+
+    if importlib.util.find_spec("libtpu") is None:
+      raise SystemExit(f"{topo.name} compiles with the TPU compiler: "
+                       f"pip install \"jax[tpu]=={jax.__version__}\"")
+    # Hosts hold 2x2 chips (v5e/v6e: up to 2x4) unless the slice is smaller.
+    kwargs = {"chips_per_host_bounds": (1, 1, 1)} if topo.num_devices < 4 else {}
     try:
-      return list(topologies.get_topology_desc(platform="tpu", topology_name=topo.tpu_topology).devices)
+      return list(topologies.get_topology_desc(platform="tpu", topology_name=topo.tpu_topology,
+                                               **kwargs).devices)
     except Exception as e:  # pylint: disable=broad-except
-      raise SystemExit(f"cannot build the {topo.name} topology ({topo.tpu_topology}): {e}; "
-                       f"install the TPU compiler: pip install \"jax[tpu]=={jax.__version__}\"")
+      raise SystemExit(f"cannot build the {topo.name} topology ({topo.tpu_topology}): {e}")
   cpus = jax.devices("cpu")
   if len(cpus) < topo.num_devices:
     raise SystemExit(f"{topo.name} needs {topo.num_devices} virtual CPU devices, have {len(cpus)}: "
