@@ -104,13 +104,15 @@ if IN_COLAB:  # elsewhere the package is already installed (pip install -e ".[da
                  "apt-get update -q && apt-get install -y -q runsc", shell=True, check=True)"""),
     ("markdown", """\
 Settings. `REDUCED` (set by the test suite) keeps everything to seconds: two
-problems, two rollouts, 16 new tokens, two modes. `WEIGHTS` may name a training workdir,
+problems, two rollouts, 16 new tokens, two modes, a one-layer tiny model
+(bound through gin, as a recipe would). `WEIGHTS` may name a training workdir,
 an orbax step folder or a Hugging Face folder; None evaluates a fresh tiny model."""),
     ("code", """\
 import json
 import pathlib
 
-import jax
+import gin
+from rlef_jax import launch  # noqa: F401  (registers ModelSpec with gin)
 from rlef_jax.evaluation import driver, job, plots, report
 
 REDUCED = os.environ.get("RLEF_NOTEBOOK_REDUCED") == "1"
@@ -118,6 +120,8 @@ WORKDIR = os.environ.get("RLEF_EVAL_WORKDIR")        # a finished eval job's fol
 WEIGHTS = os.environ.get("RLEF_EVAL_WEIGHTS")        # a checkpoint folder, or None
 OUT = pathlib.Path("ablations_eval")
 PROBLEMS = 2 if REDUCED else 15
+if REDUCED and not WEIGHTS:
+  gin.bind_parameter("ModelSpec.overrides", {"num_layers": 1})
 recipe = driver.EvalConfig(
     name="notebook", metrics=("1@2", "pass@1") if REDUCED else ("1@3", "pass@1"),
     rollouts=2 if REDUCED else 8, turn_limit=2 if REDUCED else 3,
