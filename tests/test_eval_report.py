@@ -110,3 +110,25 @@ def test_environment_stats_merge_counts_and_rates():
       {"episodes": 3.0, "solve_rate": 1.0, "sample_s": 2.0, "dropped_infra": 1.0},
       {"episodes": 1.0, "solve_rate": 0.0, "sample_s": 0.5, "dropped_infra": 0.0}])
   assert merged == {"episodes": 4.0, "solve_rate": 0.75, "sample_s": 2.5, "dropped_infra": 1.0}
+
+
+def test_cli_recomputes_and_checks_a_workdir(tmp_path, capsys):
+  import json  # pylint: disable=import-outside-toplevel
+  from rlef_jax.evaluation import __main__ as cli  # pylint: disable=import-outside-toplevel
+
+  records = [_record(p, [_turn(ACC, ACC)] if i == 0 else [_turn(WA, WA)] * 3, i)
+             for p in "ab" for i in range(3)]
+  evals = _evals({"multi_turn": ["1@3", "turn_limit=1:1@1"]})
+  evals["e"]["requested_metrics"] = ["1@3"]
+  report.append_rollouts(tmp_path / "rollouts.jsonl", records)
+  rows = report.solve_rates(records, evals)
+  (tmp_path / "report.json").write_text(json.dumps(
+      {"evals": evals, "solve_rates": rows, "comparisons": []}))
+  assert cli.main([str(tmp_path), "--check"]) == 0
+  assert (tmp_path / "solve_rate_vs_turns.png").is_file()
+  assert "| sft | valid | multi_turn | 1@3 | 33.3 |" in capsys.readouterr().out
+  tampered = [{**rows[0], "value": 0.5}] + rows[1:]
+  (tmp_path / "report.json").write_text(json.dumps({"evals": evals, "solve_rates": tampered}))
+  assert cli.main([str(tmp_path), "--check"]) == 1
+  assert cli.main([str(tmp_path), "--write"]) == 0
+  assert json.loads((tmp_path / "report.json").read_text())["solve_rates"] == rows
