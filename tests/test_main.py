@@ -90,3 +90,30 @@ def test_relative_workdir_is_relative_to_the_cwd(tmp_path):
   assert proc.returncode == 2 and "is not a dataset" in proc.stderr
   assert (tmp_path / "rel" / "out").is_dir()
   assert not (ROOT / "rel").exists()
+
+
+@pytest.mark.gvisor
+def test_ci_pipeline_runs_every_stage(tmp_path):
+  proc = subprocess.run([sys.executable, "-m", "rlef_jax.main", "--gin_file=gin/tiny_cpu_ci.gin",
+                         f"--workdir={tmp_path}"], cwd=ROOT,
+                        env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True,
+                        text=True, timeout=1200)
+  assert proc.returncode == 0, proc.stderr[-4000:]
+  report = json.loads((tmp_path / "report.json").read_text())
+  assert report["job"] == "pipeline" and report["ok"]
+  assert set(report["stages"]) == {"sft_s", "train_s", "eval_s"}
+  assert report["sft"]["steps"] == 4 and report["sft"]["final_loss"] > 0
+  train = report["train"]
+  assert train["rounds"] == 2 and train["optimizer_steps"] == 2 * 2 and train["lag"] == 1
+  assert [t["round"] for t in report["timings"]] == [1, 2]
+  assert all(t["wall_s"] > 0 and t["update_s"] > 0 for t in report["timings"])
+  overlap = report["overlap"]
+  assert overlap["wall_s"] > 0 and overlap["max_of_parts_s"] <= overlap["sum_of_parts_s"]
+  assert report["peak_rss_mb"] > 100
+  assert {r["checkpoint"] for r in report["solve_rates"]} == {"sft", "rlef"}
+  assert all(0.0 <= r["value"] <= 1.0 for r in report["solve_rates"])
+  # The RLEF stage started from the SFT model, validated, and kept its best.
+  assert (tmp_path / "rlef" / "best").is_dir() and train["best_valid_solve_rate"] is not None
+  for sub in ("sft", "rlef"):
+    assert (tmp_path / sub / "metrics.jsonl").stat().st_size > 0
+  assert list((tmp_path / "rlef" / "tensorboard").iterdir())
