@@ -55,7 +55,7 @@ from absl import logging
 from rlef_jax import launch
 from rlef_jax import sharding
 from rlef_jax.checkpoints import state as ckpt_state
-from rlef_jax.data import problems as problem_sources
+from rlef_jax.models import precision
 from rlef_jax.rl import logs
 from rlef_jax.rl import update as ppo_update
 
@@ -258,6 +258,7 @@ class Trainer:
     launch.check_weights(self.model_spec)
     if self.model_spec.weights is None:
       launch.model_config(self.model_spec)
+    launch.sampler_dtype(self.model_spec)
     shape = launch.check_mesh(self.mesh_cfg)
     if cfg.lag not in (0, 1):
       raise launch.LaunchError(f"TrainerConfig.lag = {cfg.lag}: use 0 (synchronous) or 1")
@@ -298,12 +299,11 @@ class Trainer:
     self.state = ppo_update.init_state(self.config, self.ppo, params, value, self.mesh)
     del params, value
     self.update = ppo_update.make_update(self.config, self.ppo, mesh=self.mesh)
-    self.sampler_config = self.config.replace(param_dtype=launch.sampler_dtype(spec))
-    dtype = self.sampler_config.param_dtype
-    out_sh = sharding.param_shardings(self.sampler_config, self.sampler_mesh) if self.nproc == 1 else None
-    # A fresh buffer per leaf even when no cast happens: the state is donated next.
-    self._cast = jax.jit(lambda p: jax.tree.map(lambda x: (x + jnp.zeros((), x.dtype)).astype(dtype), p),
-                         out_shardings=out_sh)
+    # The sampler's copy: cast to the sampler dtype, laid out by the inference rules.
+    self.precision = precision.PrecisionPolicy(
+        param_dtype=spec.param_dtype, compute_dtype=spec.compute_dtype,
+        sampler_dtype=spec.sampler_dtype or spec.param_dtype, reference_dtype=spec.param_dtype)
+    self.sampler_config = self.precision.sampler_config(self.config)
     if self.policy_fn is None:
       cfg = self.cfg
       self.policy_fn = lambda c, p, tok: env_policy.ModelPolicy(
@@ -321,12 +321,15 @@ class Trainer:
   def publish(self):
     """The sampler's own copy of the current policy (cast, placed for inference)."""
     if self.nproc == 1:
-      return self._cast(self.state.policy_params)
+      # New buffers (a cast is a computation), so the update may donate the state's.
+      return self.precision.sampler_params(self.config, self.state.policy_params,
+                                           self.sampler_mesh)
     from jax.experimental import multihost_utils  # pylint: disable=import-outside-toplevel
 
     host = multihost_utils.process_allgather(self.state.policy_params, tiled=True)
     host = jax.tree.map(lambda x: np.asarray(x).astype(self.sampler_config.param_dtype), host)
-    return sharding.shard_params(host, self.sampler_config, self.sampler_mesh)
+    return sharding.shard_params(host, self.sampler_config, self.sampler_mesh,
+                                 sharding.INFERENCE_RULES)
 
   # -- data --
 
