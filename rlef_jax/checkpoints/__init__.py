@@ -11,10 +11,15 @@ Example:
     config, params = checkpoints.load_hf_llama("/ckpt/Llama-3.1-8B-Instruct")
     config, params = checkpoints.load_meta_llama("/ckpt/Meta-Llama-3.1-8B-Instruct",
                                                  mesh=sharding.make_mesh())
+    config, params = checkpoints.load_policy("runs/tiny_cpu/rlef")  # a training workdir
+
+Training checkpoints (orbax) live in `rlef_jax.checkpoints.state`.
 """
 
 from rlef_jax.checkpoints.common import CheckpointError
 from rlef_jax.checkpoints.hf import load_hf_llama, save_hf_llama
 from rlef_jax.checkpoints.meta import load_meta_llama
+from rlef_jax.checkpoints.state import TrainCheckpoints, load_policy
 
-__all__ = ["CheckpointError", "load_hf_llama", "load_meta_llama", "save_hf_llama"]
+__all__ = ["CheckpointError", "TrainCheckpoints", "load_hf_llama", "load_meta_llama",
+           "load_policy", "save_hf_llama"]
