@@ -70,7 +70,7 @@ _ASK = b"\n\x00rlef-nonce?\n"
 TRACEBACK_CAP = 32 << 10
 _REPORT_CAP = TRACEBACK_CAP + (8 << 10)
 _CLEAN_ENTRIES = 200_000
-_CLEAN_S = 5.0
+_CLEAN_S = 2.0  # Well inside the host's grace (judge.GRACE_S) after a test.
 # The builtin classes, kept before any program runs (it may rebind the names).
 _MEMORY_ERROR, _ASSERTION_ERROR = MemoryError, AssertionError
 _RLIMITS = {"nproc": resource.RLIMIT_NPROC, "as": resource.RLIMIT_AS,
