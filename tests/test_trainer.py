@@ -115,3 +115,12 @@ def test_stream_positions_are_a_seeded_permutation_per_epoch(tmp_path):
   assert sorted(first[:5]) == sorted(first[5:]) == [str(i) for i in range(5)]
   assert first[5:] != first[:5]  # a new order each epoch
   assert [r["name"] for _, r in t.stream_rows(7, 3)] == first[7:10]  # random access = resume
+
+
+def test_load_policy_refuses_a_folder_that_holds_no_model(tmp_path):
+  from rlef_jax.checkpoints import CheckpointError, load_policy
+  (tmp_path / "checkpoints").mkdir()
+  with pytest.raises(CheckpointError, match="is not a training workdir"):
+    load_policy(tmp_path)
+  with pytest.raises(CheckpointError, match="no such folder"):
+    load_policy(tmp_path / "missing")
