@@ -164,8 +164,6 @@ def pipeline(workdir: Workdir, run_sft: bool = True, run_eval: bool = True) -> b
 
     sft_lib.validate(launch.SFTConfig(), spec, launch.MeshConfig())
   if run_eval:
-    from rlef_jax.evaluation import job  # pylint: disable=import-outside-toplevel
-
     launch.check_task(gin.query_parameter("eval_job.task") if _bound("eval_job.task")
                       else "rlef_bundled_test", "eval_job.task")
   if run_sft:
@@ -255,7 +253,7 @@ def _register_configurables() -> None:
 
   launch.register_all()
   try:
-    from rlef_jax.evaluation import job  # pylint: disable=import-outside-toplevel,unused-import
+    from rlef_jax.evaluation import job  # noqa: F401  # pylint: disable=import-outside-toplevel,unused-import
   except ModuleNotFoundError as e:
     if not (e.name or "").startswith("rlef_jax.evaluation"):
       raise

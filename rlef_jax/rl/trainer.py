@@ -42,7 +42,6 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import json
-import math
 import pathlib
 import time
 from typing import Any, Callable, Mapping, Sequence
