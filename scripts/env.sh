@@ -26,17 +26,30 @@ ensure_runsc() {
   command -v runsc >/dev/null || { log "apt-get could not install runsc"; return 1; }
 }
 
+# True when the stamp records this setup.py and extras that include the wanted ones.
+stamp_covers() {
+  local stamp="$1" setup_hash="$2" extras="$3" have have_hash
+  [ -f "$stamp" ] || return 1
+  read -r have_hash have < "$stamp" || return 1
+  [ "$have_hash" = "$setup_hash" ] || return 1
+  [ "$have" = "$extras" ] && return 0
+  case ",$have," in *,test,*|*,all,*) [ "$extras" = data ] && return 0;; esac
+  return 1
+}
+
 ensure_venv() {
   local py="${PYTHON:-python3}"
   if [ ! -x "$VENV/bin/python" ]; then
     log "creating virtualenv $VENV"
     "$py" -m venv "$VENV"
   fi
-  # Reinstall only when setup.py or the extras changed.
+  # Reinstall only when setup.py changed or the extras asked for are not all
+  # installed yet ("test" includes "data", so main.sh after test.sh installs nothing).
   local stamp="$VENV/.rlef_install_stamp"
-  local want
-  want="$(sha256sum "$ROOT/setup.py" | cut -d' ' -f1) $EXTRAS"
-  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  local setup_hash want
+  setup_hash="$(sha256sum "$ROOT/setup.py" | cut -d' ' -f1)"
+  want="$setup_hash $EXTRAS"
+  if ! stamp_covers "$stamp" "$setup_hash" "$EXTRAS"; then
     log "installing rlef_jax[$EXTRAS] into $VENV (a few minutes on a fresh machine)"
     local pip_log="$VENV/pip-install.log"
     if ! { "$VENV/bin/python" -m pip install -q --upgrade pip &&
