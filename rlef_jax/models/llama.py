@@ -20,6 +20,7 @@ Example:
     logits = jax.jit(llama.forward, static_argnums=0)(cfg, params, tokens)  # [B, T, V] f32
     model = llama.Llama(cfg, rngs=nnx.Rngs(0))      # the same model as an NNX module
     values = llama.value_forward(cfg, llama.add_value_head(cfg, params, rng), tokens)  # [B, T]
+    logp, ent = llama.token_logprobs(cfg, params, tokens, chunk=512, entropy=True)  # no [B, T, V]
     fast = llama.decode_layout(cfg, params)   # unrolled, [out, in] kernels: CPU decoding
     cache = llama.init_cache(cfg, batch=2, length=64, per_layer=True)
     logits, cache = llama.forward_with_cache(cfg, fast, tokens, cache, 0, positions, kv_mask)
