@@ -36,44 +36,14 @@ from typing import Any, Callable
 import gin
 from absl import app, flags, logging
 
+from rlef_jax.workdir import Workdir
+
 _GIN_FILE = flags.DEFINE_multi_string("gin_file", [], "Gin files, applied in order.")
 _GIN_BINDINGS = flags.DEFINE_multi_string("gin_bindings", [], "Gin bindings, after the files.")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Overrides run.workdir (relative: to the cwd).")
 
 # The project's gin/ folder: gin files are looked up in the cwd first, then here.
 GIN_DIR = pathlib.Path(__file__).resolve().parent.parent / "gin"
-
-
-class Workdir:
-  """A job's output folder: `metrics.jsonl` appended per step, `report.json` at the end.
-
-  Only the primary process (JAX process 0) writes.
-  """
-
-  def __init__(self, path: str | pathlib.Path, primary: bool = True):
-    self.path = pathlib.Path(path)
-    self.primary = primary
-    self._metrics = None
-    if primary:
-      self.path.mkdir(parents=True, exist_ok=True)
-
-  def log(self, step: int, **metrics: Any) -> None:
-    if not self.primary:
-      return
-    if self._metrics is None:
-      self._metrics = open(self.path / "metrics.jsonl", "a", encoding="utf-8")
-    self._metrics.write(json.dumps({"step": step, "time": time.time(), **metrics}) + "\n")
-    self._metrics.flush()
-
-  def report(self, report: dict[str, Any]) -> None:
-    if not self.primary:
-      return
-    (self.path / "report.json").write_text(json.dumps(report, indent=2) + "\n")
-    (self.path / "operative_config.gin").write_text(gin.operative_config_str())
-
-  def close(self) -> None:
-    if self._metrics is not None:
-      self._metrics.close()
 
 
 @gin.configurable(denylist=["workdir"])
@@ -146,8 +116,12 @@ def _bound(name: str) -> bool:
 
 
 @gin.configurable(denylist=["workdir"])
-def pipeline(workdir: Workdir, run_sft: bool = True, run_eval: bool = True) -> bool:
+def pipeline(workdir: Workdir, run_sft: bool = True, run_eval: bool = True,
+             claims: bool = False) -> bool:
   """SFT (in `sft/`), RLEF warm-started from it (in `rlef/`), then evaluation of both.
+
+  `claims`: also test the paper's three claims on the evaluation
+  (`rlef_jax.demo.add_claims`) and put them into both reports.
 
   Every stage resumes: a finished stage's checkpoint is reused, an interrupted
   one continues from its latest checkpoint.
@@ -202,6 +176,12 @@ def pipeline(workdir: Workdir, run_sft: bool = True, run_eval: bool = True) -> b
   report["seconds"] = time.monotonic() - start
   report["ok"] = bool(report["train"]["ok"] and report.get("ok", True))
   workdir.report(report)
+  if claims and run_eval and workdir.primary:
+    from rlef_jax import demo  # pylint: disable=import-outside-toplevel
+
+    for name, claim in demo.add_claims(workdir.path).items():
+      print(f"claim {name}: held={claim['held']} difference={claim['difference']:+.3f} "
+            f"ci95={claim['ci95']}")
   return report["ok"]
 
 

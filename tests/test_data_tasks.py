@@ -11,6 +11,7 @@ import tensorflow_datasets as tfds
 
 from rlef_jax import data
 from rlef_jax.data import humaneval
+from rlef_jax.data import problems
 from rlef_jax.data import schema
 from rlef_jax.data import tasks
 
@@ -76,7 +77,6 @@ def test_seqio_iterates_each_task(registered, task, want):
 
 
 def test_seqio_synthetic_task_is_the_generator():
-  from rlef_jax.data import problems
   want = problems.task_rows("rlef_synthetic_test")
   assert len(want) == problems.SYNTHETIC_SIZES["test"]
   rows = [schema.to_row(ex) for ex in
@@ -219,3 +219,12 @@ def test_humaneval_judged_in_gvisor():
     verdicts = [str(res.verdict) for res in judge.run_batch(requests)]
   # A failed assert of HumanEval's check is a wrong answer.
   assert verdicts == ["accepted", "accepted", "runtime_error", "wrong_answer"]
+
+
+def test_iter_problems_synthetic_is_the_generator():
+  # Once, every task iter_problems did not know by name read the bundled files.
+  want = sorted(r["name"] for r in problems.task_rows("rlef_synthetic_test"))
+  got = sorted(r["name"] for r in data.iter_problems("rlef_synthetic_test", seed=0,
+                                                      shard_index=0, num_shards=1))
+  assert got == want
+  assert not set(got) & {r["name"] for r in problems.bundled_problems("test")}

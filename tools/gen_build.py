@@ -90,8 +90,13 @@ def _imports(path: pathlib.PurePosixPath) -> list[tuple[str, ...]]:
   package = _module_name(path).split(".")
   if path.name != "__init__.py":
     package = package[:-1]
+  # Imports under `if TYPE_CHECKING:` are for type checkers only, not run-time deps.
+  type_only = {id(inner) for node in ast.walk(tree) if isinstance(node, ast.If)
+               and _is_type_checking(node.test) for stmt in node.body for inner in ast.walk(stmt)}
   found = []
   for node in ast.walk(tree):
+    if id(node) in type_only:
+      continue
     if isinstance(node, ast.Import):
       found.extend(_with_parents(alias.name) for alias in node.names)
     elif isinstance(node, ast.ImportFrom):
@@ -102,6 +107,11 @@ def _imports(path: pathlib.PurePosixPath) -> list[tuple[str, ...]]:
         prefix = node.module or ""
       found.extend((f"{prefix}.{alias.name}",) + _with_parents(prefix) for alias in node.names)
   return found
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+  return ((isinstance(test, ast.Name) and test.id == "TYPE_CHECKING")
+          or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"))
 
 
 def _with_parents(name: str) -> tuple[str, ...]:

@@ -1,11 +1,11 @@
-"""Problem data: the TFDS builder `code_contests`, bundled problems, HumanEval.
+"""Problem data: the TFDS builder `code_contests`, bundled, synthetic and HumanEval problems.
 
 Importing this package registers the TFDS builder `code_contests` (TFDS
 only: TensorFlow loads when data is prepared or read). Every source yields
 problem records in one layout, the Hugging Face CodeContests row
 (`schema.FIELDS`). The seqio tasks live in `rlef_jax.data.tasks`;
 `iter_problems` gives the same problems as Python dicts, without TensorFlow
-for the bundled problems and HumanEval.
+for the bundled and synthetic problems and HumanEval.
 
 Example:
 
@@ -61,8 +61,7 @@ def iter_problems(task_name: str, split: str | None = None, *, seed: int = 0,
     return tasks.iter_rows(task_name, seed=seed, shuffle=shuffle,
                            shard_index=shard_index, num_shards=num_shards,
                            num_epochs=num_epochs)
-  rows = (humaneval.problems() if task_name == "humaneval"
-          else problems.bundled_problems(own_split, bundled_dir))
+  rows = problems.task_rows(task_name, bundled_dir)
   return problems.shard_and_shuffle(rows, seed=seed, shuffle=shuffle,
                            shard_index=shard_index, num_shards=num_shards,
                            num_epochs=num_epochs)

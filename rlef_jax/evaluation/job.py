@@ -32,15 +32,14 @@ import gin
 import jax
 
 from rlef_jax import launch
+from rlef_jax.workdir import Workdir
 from rlef_jax.evaluation import driver, plots, report
 
 
 def _workdir(workdir):
   if hasattr(workdir, "path") and hasattr(workdir, "report"):
     return workdir, False
-  from rlef_jax import main  # pylint: disable=import-outside-toplevel
-
-  return main.Workdir(workdir), True
+  return Workdir(workdir), True
 
 
 def check_checkpoint(name: str, path: str | None) -> None:
@@ -76,7 +75,7 @@ def eval_job(workdir, task: str = "rlef_bundled_test", split: str | None = None,
   """Evaluates every checkpoint with every recipe; True when every row was computed.
 
   Args:
-    workdir: a `rlef_jax.main.Workdir` or a folder path.
+    workdir: a `rlef_jax.workdir.Workdir` or a folder path.
     task: a `launch.load_problems` task (`rlef_bundled_test`, `code_contests_test`,
       `code_contests_valid`, `humaneval`, or "module:function").
     split: the split name for the rows (default: the task's own).
