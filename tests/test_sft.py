@@ -70,3 +70,27 @@ def test_short_run_learns_and_loads_as_a_policy(tmp_path):
   # A finished run launched again does no more steps.
   again = sft.run(tmp_path, cfg, spec, sharding.MeshConfig(fsdp=2))
   assert again["resumed_from_step"] == 3 and again["losses"] == []
+
+
+def test_batch_indices_group_by_length_and_stay_a_function_of_the_step():
+  n, b, g = 50, 4, 3
+  lengths = list(np.random.default_rng(0).integers(10, 500, n))
+  plain = [sft.batch_indices(n, b, s, seed=7) for s in range(30)]
+  stream = [i for batch in plain for i in batch]
+  # Without grouping: epoch permutations, consecutive positions.
+  assert sorted(stream[:n]) == list(range(n)) and sorted(stream[n:2 * n]) == list(range(n))
+  grouped = [sft.batch_indices(n, b, s, 7, lengths, g) for s in range(30)]
+  for w in range(30 // g):
+    window = grouped[w * g:(w + 1) * g]
+    # The same examples as the plain window, cut into batches of similar length.
+    assert sorted(i for batch in window for i in batch) == sorted(stream[w * g * b:(w + 1) * g * b])
+    spans = sorted((min(lengths[i] for i in bt), max(lengths[i] for i in bt)) for bt in window)
+    assert all(hi <= lo2 for (_, hi), (lo2, _) in zip(spans, spans[1:]))
+  # Batch order inside windows is shuffled, not always short-first.
+  assert any(max(lengths[i] for i in grouped[w * g]) > min(lengths[i] for i in grouped[w * g + 1])
+             for w in range(30 // g))
+  # A pure function of the step: a resumed run sees the same batches.
+  assert [sft.batch_indices(n, b, s, 7, lengths, g) for s in (29, 3, 17)] == \
+      [grouped[29], grouped[3], grouped[17]]
+  with pytest.raises(ValueError, match="one length per example"):
+    sft.batch_indices(n, b, 0, 7, lengths[:-1], g)

@@ -18,7 +18,11 @@ Sources (`SFTConfig.source`):
 
 Training order is a seeded permutation per epoch and step s takes examples
 [s*B, (s+1)*B) of that stream, so a resumed run sees exactly the data an
-uninterrupted one would.
+uninterrupted one would. With `length_groups = G > 0` each window of G*B
+consecutive stream positions is sorted by length, cut into G batches and the
+batches shuffled (seeded): a batch pads to the bucket of its own longest
+dialog instead of the run's, for a few more compiled step shapes (one per
+bucket). Still a pure function of the step, so resume stays exact.
 
 Example:
 
@@ -63,6 +67,8 @@ class SFTConfig:
     steps, batch_size: optimizer steps and dialogs per step.
     lr, warmup_steps, weight_decay, b2, max_grad_norm: AdamW with linear warm-up.
     max_len: dialogs longer than this many tokens are left out (counted).
+    length_groups: batches per length-sorted window (0: random batches, all
+      padded to one length).
     seed: example order.
     checkpoint_every: steps between checkpoints (0: only at the end).
     log_every: steps between logged losses.
@@ -80,6 +86,7 @@ class SFTConfig:
   b2: float = 0.95
   max_grad_norm: float | None = 1.0
   max_len: int = 1024
+  length_groups: int = 0
   seed: int = 0
   checkpoint_every: int = 0
   log_every: int = 10
@@ -167,6 +174,36 @@ def encode_batch(tokenizer, dialogs: Sequence[Dialog], max_len: int, length: int
   return {"tokens": tokens, "loss_mask": mask}
 
 
+def batch_indices(num_examples: int, batch_size: int, step: int, seed: int = 0,
+                  lengths: Sequence[int] | None = None, length_groups: int = 0) -> list[int]:
+  """Example indices of step `step`'s batch (see the module docstring for the order).
+
+  Every epoch is a seeded permutation of `range(num_examples)`; without
+  `length_groups` step s takes stream positions [s*B, (s+1)*B). With it, the
+  window of `length_groups` batches holding step s is sorted by `lengths` and
+  its batches are shuffled, so batches hold dialogs of similar length.
+  """
+  perms: dict[int, np.ndarray] = {}
+
+  def at(pos):
+    epoch, i = divmod(pos, num_examples)
+    if epoch not in perms:
+      perms[epoch] = np.random.default_rng([seed, epoch]).permutation(num_examples)
+    return int(perms[epoch][i])
+
+  if not length_groups:
+    return [at(p) for p in range(step * batch_size, (step + 1) * batch_size)]
+  if lengths is None or len(lengths) != num_examples:
+    raise ValueError("length_groups needs one length per example")
+  window, slot = divmod(step, length_groups)
+  first = window * length_groups * batch_size
+  members = [at(p) for p in range(first, first + length_groups * batch_size)]
+  members.sort(key=lambda i: lengths[i])
+  order = np.random.default_rng([seed, 1 << 20, window]).permutation(length_groups)
+  j = int(order[slot])
+  return members[j * batch_size:(j + 1) * batch_size]
+
+
 def loss(config, params, tokens: jax.Array, loss_mask: jax.Array) -> jax.Array:
   """Mean next-token negative log-likelihood over the masked (last-response) tokens."""
   logp = ppo.token_logprobs(llama.forward(config, params, tokens), tokens)
@@ -246,22 +283,24 @@ def run(workdir: str | pathlib.Path, cfg: SFTConfig, model, mesh_cfg=None) -> di
   log = logs.RunLog(workdir, primary=pid == 0, resume_step=start if latest is not None else None,
                     files=())
   rows_local = cfg.batch_size // nproc
-  order: dict[int, np.ndarray] = {}
+  kept_lengths = [n for n in lengths if n <= cfg.max_len]
 
   def batch_at(step: int) -> list[Dialog]:
-    out = []
-    for pos in range(step * cfg.batch_size, (step + 1) * cfg.batch_size):
-      epoch, i = divmod(pos, len(kept))
-      if epoch not in order:
-        order.clear()
-        order[epoch] = np.random.default_rng([cfg.seed, epoch]).permutation(len(kept))
-      out.append(kept[order[epoch][i]])
-    return out[pid * rows_local:(pid + 1) * rows_local]
+    idx = batch_indices(len(kept), cfg.batch_size, step, cfg.seed, kept_lengths,
+                        cfg.length_groups)
+    return [kept[i] for i in idx[pid * rows_local:(pid + 1) * rows_local]]
 
   from rlef_jax.sampling import bucket_length  # pylint: disable=import-outside-toplevel
 
-  # One static length for the run: one compiled step.
-  length = bucket_length(max(n for n in lengths if n <= cfg.max_len), 64)
+  def length_at(step: int) -> int:
+    """The padded length of a step (the same in every process)."""
+    if not cfg.length_groups:  # one static length for the run: one compiled step
+      return bucket_length(max(kept_lengths), 64)
+    idx = batch_indices(len(kept), cfg.batch_size, step, cfg.seed, kept_lengths,
+                        cfg.length_groups)
+    return min(bucket_length(max(kept_lengths[i] for i in idx), 64),
+               bucket_length(max(kept_lengths), 64))
+
   bar = None
   if cfg.progress and pid == 0:
     import tqdm  # pylint: disable=import-outside-toplevel
@@ -275,6 +314,7 @@ def run(workdir: str | pathlib.Path, cfg: SFTConfig, model, mesh_cfg=None) -> di
 
   try:
     for step in range(start, cfg.steps):
+      length = length_at(step)
       batch = encode_batch(tok, batch_at(step), cfg.max_len, length)
       arrays = []
       for name in ("tokens", "loss_mask"):
@@ -300,7 +340,7 @@ def run(workdir: str | pathlib.Path, cfg: SFTConfig, model, mesh_cfg=None) -> di
     log.close()
   return {"job": "sft", "steps": cfg.steps, "resumed_from_step": start,
           "examples": len(kept), "left_out_too_long": len(dialogs) - len(kept),
-          "sequence_length": length, "losses": losses,
+          "sequence_length": bucket_length(max(kept_lengths), 64), "losses": losses,
           "final_loss": losses[-1]["loss"] if losses else None,
           "seconds": time.monotonic() - start_time, "peak_rss_mb": logs.peak_rss_mb(),
           "checkpoints": str(workdir / "checkpoints"), "ok": True}
