@@ -39,6 +39,18 @@ def test_loss_is_the_mean_nll_of_the_masked_tokens():
                                        batch["tokens"]))
   want = -logp[batch["loss_mask"]].mean()
   np.testing.assert_allclose(float(got), want, rtol=1e-5)
+  # The output layer on a window of the targets only: the same loss and gradient.
+  window = sft.target_window(batch["loss_mask"])
+  assert window < batch["tokens"].shape[1]
+  args = (jnp.asarray(batch["tokens"]), jnp.asarray(batch["loss_mask"]))
+  full = jax.value_and_grad(lambda p: sft.loss(cfg, p, *args))(params)
+  windowed = jax.value_and_grad(lambda p: sft.loss(cfg, p, *args, window))(params)
+  np.testing.assert_allclose(float(windowed[0]), want, rtol=1e-5)
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=2e-4, atol=1e-6),
+               full[1], windowed[1])
+  # A window too short for the targets scores only those inside it.
+  short = float(sft.loss(cfg, params, *args, 2))
+  assert short != float(got)
 
 
 def test_rollout_dialogs_keep_solved_episodes_with_their_feedback():

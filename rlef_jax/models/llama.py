@@ -454,6 +454,12 @@ def hidden_states(config: LlamaConfig, params: Any, tokens: jax.Array, positions
   return h
 
 
+def lm_head(config: LlamaConfig, params: Any, h_btd: jax.Array) -> jax.Array:
+  """Logits float32 [B, T, V] of final-normed hidden states (`hidden_states`),
+  for callers that need them at a few positions only."""
+  return _lm_head(config, pure_params(params), h_btd)
+
+
 def forward(config: LlamaConfig, params: Any, tokens: jax.Array, positions=None,
             attention_mask=None) -> jax.Array:
   """Logits float32 [B, T, V] of a causal pass over `tokens` [B, T]."""

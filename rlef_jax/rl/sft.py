@@ -69,6 +69,8 @@ class SFTConfig:
     max_len: dialogs longer than this many tokens are left out (counted).
     length_groups: batches per length-sorted window (0: random batches, all
       padded to one length).
+    target_only_head: run the output layer only over a window that holds the
+      targets (`loss`'s `target_window`; the same loss, less compute).
     seed: example order.
     checkpoint_every: steps between checkpoints (0: only at the end).
     log_every: steps between logged losses.
@@ -87,6 +89,7 @@ class SFTConfig:
   max_grad_norm: float | None = 1.0
   max_len: int = 1024
   length_groups: int = 0
+  target_only_head: bool = True
   seed: int = 0
   checkpoint_every: int = 0
   log_every: int = 10
@@ -204,10 +207,41 @@ def batch_indices(num_examples: int, batch_size: int, step: int, seed: int = 0,
   return members[j * batch_size:(j + 1) * batch_size]
 
 
-def loss(config, params, tokens: jax.Array, loss_mask: jax.Array) -> jax.Array:
-  """Mean next-token negative log-likelihood over the masked (last-response) tokens."""
-  logp = ppo.token_logprobs(llama.forward(config, params, tokens), tokens)
-  return -ppo.masked_mean(logp, loss_mask)
+def loss(config, params, tokens: jax.Array, loss_mask: jax.Array,
+         target_window: int | None = None) -> jax.Array:
+  """Mean next-token negative log-likelihood over the masked (last-response) tokens.
+
+  With `target_window = K` the output layer runs on K positions per row only,
+  starting where the row's targets start (the loss is on the last response,
+  a short tail of a long dialog): the same value when every row's targets fit
+  in K tokens, for a fraction of the [B, T, V] logits' cost.
+  """
+  if target_window is None:
+    logp = ppo.token_logprobs(llama.forward(config, params, tokens), tokens)
+    return -ppo.masked_mean(logp, loss_mask)
+  h = llama.hidden_states(config, params, tokens)
+  t = tokens.shape[1]
+  # Hidden state s predicts token s + 1: start one before the first target.
+  first = jnp.argmax(loss_mask, axis=1).astype(jnp.int32)
+  pos = jnp.maximum(first - 1, 0)[:, None] + jnp.arange(target_window, dtype=jnp.int32)
+  inside = pos < t - 1
+  pos = jnp.minimum(pos, t - 2)
+  h_k = jnp.take_along_axis(h, pos[..., None], axis=1)
+  targets = jnp.take_along_axis(tokens, pos + 1, axis=1)
+  mask = jnp.take_along_axis(loss_mask, pos + 1, axis=1) & inside
+  logits = llama.lm_head(config, params, h_k)
+  vocab = logits.shape[-1]
+  valid = (targets >= 0) & (targets < vocab)
+  picked = jnp.take_along_axis(logits, jnp.clip(targets, 0, vocab - 1)[..., None], -1)[..., 0]
+  logp = jnp.where(valid, picked - jax.nn.logsumexp(logits, axis=-1), 0.0)
+  return -ppo.masked_mean(logp, mask)
+
+
+def target_window(loss_masks: Sequence[Sequence[bool]]) -> int:
+  """The `loss` window that holds every example's targets (a bucket length)."""
+  from rlef_jax.sampling import bucket_length  # pylint: disable=import-outside-toplevel
+
+  return bucket_length(int(max(np.sum(m) for m in loss_masks)), 16)
 
 
 def make_optimizer(cfg: SFTConfig) -> optax.GradientTransformation:
@@ -218,11 +252,13 @@ def make_optimizer(cfg: SFTConfig) -> optax.GradientTransformation:
   return optax.chain(optax.clip_by_global_norm(cfg.max_grad_norm), adamw)
 
 
-def make_train_step(config, cfg: SFTConfig, mesh):
+def make_train_step(config, cfg: SFTConfig, mesh, window: int | None = None):
+  """(optimizer, step(params, opt_state, tokens, loss_mask)); `window`: `loss`'s."""
   tx = make_optimizer(cfg)
 
   def step(params, opt_state, tokens, loss_mask):
-    value, grads = jax.value_and_grad(lambda p: loss(config, p, tokens, loss_mask))(params)
+    value, grads = jax.value_and_grad(
+        lambda p: loss(config, p, tokens, loss_mask, window))(params)
     updates, opt_state = tx.update(grads, opt_state, params)
     return optax.apply_updates(params, updates), opt_state, value
 
@@ -265,12 +301,16 @@ def run(workdir: str | pathlib.Path, cfg: SFTConfig, model, mesh_cfg=None) -> di
   tok = launch.build_tokenizer(model)
   launch.check_tokenizer(model, config, tok)
   dialogs = load_dialogs(cfg)
-  lengths = [len(encode(tok, d)[0]) for d in dialogs]
+  encoded = [encode(tok, d) for d in dialogs]
+  lengths = [len(ids) for ids, _ in encoded]
   kept = [d for d, n in zip(dialogs, lengths) if n <= cfg.max_len]
   if not kept:
     raise launch.LaunchError(f"SFT source {cfg.source!r} gave no dialog of at most "
                              f"{cfg.max_len} tokens ({len(dialogs)} in all)")
-  tx, train_step = make_train_step(config, cfg, mesh)
+  window = (target_window([m for (_, m), n in zip(encoded, lengths) if n <= cfg.max_len])
+            if cfg.target_only_head else None)
+  del encoded
+  tx, train_step = make_train_step(config, cfg, mesh, window)
   opt_state = jax.jit(tx.init)(params)
   ckpts = ckpt_state.TrainCheckpoints(workdir / "checkpoints", 2, True)
   start = 0
@@ -340,7 +380,8 @@ def run(workdir: str | pathlib.Path, cfg: SFTConfig, model, mesh_cfg=None) -> di
     log.close()
   return {"job": "sft", "steps": cfg.steps, "resumed_from_step": start,
           "examples": len(kept), "left_out_too_long": len(dialogs) - len(kept),
-          "sequence_length": bucket_length(max(kept_lengths), 64), "losses": losses,
+          "sequence_length": bucket_length(max(kept_lengths), 64), "target_window": window,
+          "losses": losses,
           "final_loss": losses[-1]["loss"] if losses else None,
           "seconds": time.monotonic() - start_time, "peak_rss_mb": logs.peak_rss_mb(),
           "checkpoints": str(workdir / "checkpoints"), "ok": True}
