@@ -43,28 +43,30 @@ RESAMPLES = 1000
 
 
 @gin.configurable(denylist=["split"])
-def train_problems(split: str | None = None, num: int = 1000, seed: int = 0) -> list[dict]:
+def train_problems(split: str | None = None, num: int = 1000, seed: int = 0,
+                   fuse: bool = True) -> list[dict]:
   """The RLEF training pool: `num` synthetic train-split problems."""
   del split
-  return synthetic.generate("train", num, seed)
+  return synthetic.generate("train", num, seed, fuse=fuse)
 
 
 @gin.configurable(denylist=["split"])
-def test_problems(split: str | None = None, num: int = 100, seed: int = 0) -> list[dict]:
+def test_problems(split: str | None = None, num: int = 100, seed: int = 0,
+                  fuse: bool = True) -> list[dict]:
   """The held-out evaluation problems (compositions with a held-out pair)."""
   del split
-  return synthetic.generate("test", num, seed)
+  return synthetic.generate("test", num, seed, fuse=fuse)
 
 
 @gin.configurable
 def sft_dialogs(num: int = 1500, repair_fraction: float = 0.25, seed: int = 0,
-                problem_seed: int = 1) -> list[list[dict[str, str]]]:
+                problem_seed: int = 1, fuse: bool = True) -> list[list[dict[str, str]]]:
   """Warm-start dialogs from `num` train-split problems of `problem_seed`.
 
   `problem_seed` differs from the RLEF pool's so the warm start has not seen
   the exact problems RLEF trains on (only their distribution).
   """
-  rows = synthetic.generate("train", num, problem_seed, large_test=False)
+  rows = synthetic.generate("train", num, problem_seed, large_test=False, fuse=fuse)
   return synthetic.sft_dialogs(rows, repair_fraction=repair_fraction, seed=seed)
 
 

@@ -126,3 +126,21 @@ def test_rows_without_the_large_test_are_otherwise_the_same(rows):
     assert lite["description"] == full["description"]
     assert lite["private_tests"]["input"] == full["private_tests"]["input"][:-1]
     assert lite["incorrect_solutions"] == full["incorrect_solutions"]
+
+
+def test_unfused_code_solves_the_same_problems_one_line_per_stage(rows):
+  plain = synthetic.generate("test", 12, seed=0, fuse=False)
+  for fused, row in zip(rows["test"], plain):
+    # The problem is the same; only the code style differs.
+    for key in ("description", "public_tests", "private_tests", "cf_tags"):
+      assert row[key] == fused[key]
+    code = row["solutions"]["solution"][0]
+    assert sum(line.startswith("b = ") for line in code.splitlines()) == 2
+    for split in ("public_tests", "private_tests"):
+      for inp, out in zip(row[split]["input"][:-1], row[split]["output"][:-1]):
+        assert synthetic.run_program(code, inp) == out
+    # Its stored bugs are caught by the row's own tests, as the fused ones are.
+    tests = list(zip(row["public_tests"]["input"] + row["private_tests"]["input"][:-1],
+                     row["public_tests"]["output"] + row["private_tests"]["output"][:-1]))
+    for bug in row["incorrect_solutions"]["solution"][:-1]:  # the last: too slow
+      assert synthetic._catches(bug, *zip(*tests)), (row["name"], bug)  # pylint: disable=protected-access

@@ -28,6 +28,7 @@ from rlef_jax.env import code as code_lib
 from rlef_jax.env import feedback
 from rlef_jax.models import configs
 from rlef_jax.models import llama
+from rlef_jax.rl import sft
 
 
 def encode(tok, dialog):
@@ -38,13 +39,14 @@ def encode(tok, dialog):
   return ids, mask
 
 
-def batches(examples, batch, rng):
-  """Shuffled batches padded to the bucket of their longest (as rl/sft.py does)."""
-  order = list(range(len(examples)))
-  rng.shuffle(order)
-  for start in range(0, len(order) - batch + 1, batch):
-    g = order[start:start + batch]
-    length = sampling.bucket_length(max(len(examples[i][0]) for i in g))
+def batches(examples, batch, rng, length_groups=0, steps=10**9):
+  """Batches padded to the bucket of their longest, in rl/sft.py's order
+  (`sft.batch_indices`, length-sorted windows with `length_groups`)."""
+  del rng
+  lengths = [len(e[0]) for e in examples]
+  for s in range(steps):
+    g = sft.batch_indices(len(examples), batch, s, 0, lengths, length_groups)
+    length = sampling.bucket_length(max(len(examples[i][0]) for i in g), 64)
     toks = np.zeros((batch, length), np.int32)
     mask = np.zeros((batch, length), np.float32)
     for r, i in enumerate(g):
@@ -107,13 +109,16 @@ def main():
   ap.add_argument("--seed", type=int, default=0)
   ap.add_argument("--layers", type=int, default=4)
   ap.add_argument("--max_len", type=int, default=512)
+  ap.add_argument("--length_groups", type=int, default=0)
+  ap.add_argument("--fuse", type=int, default=1, help="synthetic.generate(fuse=...)")
   args = ap.parse_args()
 
   t0 = time.time()
   tok = tokenizer_lib.load_tiny_tokenizer()
-  train = synthetic.generate("train", args.train_problems, seed=args.seed)
-  test = synthetic.generate("test", args.eval_problems, seed=args.seed)
-  seen = synthetic.generate("train", args.eval_problems // 2, seed=args.seed + 1000)
+  fuse = bool(args.fuse)
+  train = synthetic.generate("train", args.train_problems, seed=args.seed, fuse=fuse)
+  test = synthetic.generate("test", args.eval_problems, seed=args.seed, fuse=fuse)
+  seen = synthetic.generate("train", args.eval_problems // 2, seed=args.seed + 1000, fuse=fuse)
   dialogs = synthetic.sft_dialogs(train, repair_fraction=args.repair_fraction,
                                   seed=args.seed)
   examples = [e for e in (encode(tok, d) for d in dialogs) if len(e[0]) <= args.max_len]
@@ -137,7 +142,7 @@ def main():
   compiled, compile_s = set(), 0.0
   with sandbox_runner.Judge(max_workers=2) as judge:
     while train_s < args.train_s and steps != args.max_steps:
-      for toks, mask in batches(examples, args.batch, brng):
+      for toks, mask in batches(examples, args.batch, brng, args.length_groups):
         t = time.time()
         params, opt_state, loss = step(params, opt_state, toks, mask)
         loss = float(loss)
@@ -154,7 +159,7 @@ def main():
           held, held_valid = solve_rate(config, params, tok, test, judge,
                                         jax.random.key(1))
           tr, _ = solve_rate(config, params, tok, seen, judge, jax.random.key(2))
-          print(json.dumps({"train_s": round(train_s), "steps": steps, "epoch": epoch,
+          print(json.dumps({"train_s": round(train_s), "steps": steps, "epoch": round(steps * args.batch / len(examples), 2),
                             "tokens": tokens, "compile_s": round(compile_s), "loss": round(loss, 4), "step_s": round(train_s / max(steps - len(compiled), 1), 2),
                             "heldout_turn1": held, "heldout_valid": held_valid,
                             "train_dist_turn1": tr,

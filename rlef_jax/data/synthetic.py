@@ -220,8 +220,14 @@ class _Variant:
   quadratic: bool = False
 
 
-def program(comp: Composition, bug: _Variant = _Variant()) -> str:
-  """The Python source of `comp`, canonical unless `bug` says otherwise."""
+def program(comp: Composition, bug: _Variant = _Variant(), fuse: bool = True) -> str:
+  """The Python source of `comp`, canonical unless `bug` says otherwise.
+
+  `fuse=True` writes the two element stages as one comprehension or one
+  condition (a part's code depends on its position); `fuse=False` writes one
+  line per stage, each working on what the line before left (the stages
+  still interact; the post and verdict positions still differ in code).
+  """
 
   def part(name, position):
     if bug.swap == position:
@@ -240,7 +246,15 @@ def program(comp: Composition, bug: _Variant = _Variant()) -> str:
     src = "a[:i]"
   k1, k2 = comp.stage_kinds()
   p1, p2 = comp.elem1, comp.elem2
-  if (k1, k2) == ("keep", "map"):
+  if not fuse:
+    lines = []
+    for i, (kind, name, position) in enumerate(((k1, p1, "elem1"), (k2, p2, "elem2"))):
+      source = src if i == 0 else "b"
+      if kind == "keep":
+        lines.append(f"b = [x for x in {source} if {pred(name, position, 'x')}]")
+      else:
+        lines.append(f"b = [{_unary(part(name, position), 'x')} for x in {source}]")
+  elif (k1, k2) == ("keep", "map"):
     lines = [f"b = [{_unary(part(p2, 'elem2'), 'x')} for x in {src} "
              f"if {pred(p1, 'elem1', 'x')}]"]
   elif (k1, k2) == ("map", "keep"):
@@ -403,13 +417,14 @@ def _catches(code: str, inputs: Sequence[str], outputs: Sequence[str]) -> bool:
 
 
 def make_problem(comp: Composition, rng: random.Random, name: str,
-                 large_test: bool = True) -> dict[str, Any]:
+                 large_test: bool = True, fuse: bool = True) -> dict[str, Any]:
   """A full row for `comp`: statement, tests, solution, caught buggy variants.
 
   `large_test=False` leaves out the large private test (rows for SFT data,
-  which never judges private tests); everything else is the same.
+  which never judges private tests); everything else is the same. `fuse`:
+  the code style of the solution and the bugs (`program`).
   """
-  canonical = program(comp)
+  canonical = program(comp, fuse=fuse)
   small = _inputs(comp, rng, NUM_PUBLIC + NUM_PRIVATE)
   # Extra candidates, added to the private tests only when a bug needs them.
   spare = _inputs(comp, rng, 12)
@@ -421,7 +436,7 @@ def make_problem(comp: Composition, rng: random.Random, name: str,
   for kind, bug in _variants(comp):
     if kind in seen_kinds:
       continue
-    code = program(comp, bug)
+    code = program(comp, bug, fuse)
     if code == canonical:
       continue
     tests = public + private
@@ -438,7 +453,7 @@ def make_problem(comp: Composition, rng: random.Random, name: str,
   if large_test:
     large = _inputs(comp, rng, 1, n_range=(LARGE_N, LARGE_N))[0]
     private, private_out = private + [large], private_out + [run_program(canonical, large)]
-  incorrect.append(program(comp, _Variant(quadratic=True)))
+  incorrect.append(program(comp, _Variant(quadratic=True), fuse))
   return schema.normalize({
       "name": name,
       "description": _statement(legend, output,
@@ -483,13 +498,16 @@ def compositions(split: str, num: int, seed: int = 0) -> list[tuple[Composition,
 
 
 def generate(split: str, num: int, seed: int = 0,
-             large_test: bool = True) -> list[dict[str, Any]]:
+             large_test: bool = True, fuse: bool = True) -> list[dict[str, Any]]:
   """`num` problems of `split` ("train" or "test"); deterministic in `seed`.
+
+  `fuse`: the solutions' code style (`program`); the problems (statements,
+  tests) do not depend on it.
 
   Names are `synthetic/{split}/{seed}/{index}`. Train and test problems share
   no part-in-position pair of `HELD_OUT` (test problems hold exactly one).
   """
-  return [make_problem(comp, prng, f"synthetic/{split}/{seed}/{i:05d}", large_test)
+  return [make_problem(comp, prng, f"synthetic/{split}/{seed}/{i:05d}", large_test, fuse)
           for i, (comp, prng) in enumerate(compositions(split, num, seed))]
 
 
