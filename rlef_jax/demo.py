@@ -15,6 +15,10 @@ from the evaluation's `rollouts.jsonl` with a paired bootstrap over problems
                                 than at the sft start (difference of gaps > 0)
   feedback_matters              rlef multi_turn - random_feedback > 0
 
+and, from the training run's metrics.jsonl, `training_curve`: the training
+solve rate of the first and the last five rounds (the curve rises when the
+last five average more).
+
 A claim holds when its measured difference meets the bar and the lower end
 of its 95% interval is above 0.
 
@@ -58,16 +62,27 @@ def test_problems(split: str | None = None, num: int = 100, seed: int = 0,
   return synthetic.generate("test", num, seed, fuse=fuse)
 
 
+@gin.configurable(denylist=["split"])
+def dev_problems(split: str | None = None, num: int = 100, seed: int = 0,
+                 fuse: bool = True) -> list[dict]:
+  """New problems of the training grammar (compositions no train problem holds)."""
+  del split
+  return synthetic.generate("dev", num, seed, fuse=fuse)
+
+
 @gin.configurable
 def sft_dialogs(num: int = 1500, repair_fraction: float = 0.25, seed: int = 0,
-                problem_seed: int = 1, fuse: bool = True) -> list[list[dict[str, str]]]:
+                problem_seed: int = 1, fuse: bool = True,
+                second_failure_fraction: float = 0.0) -> list[list[dict[str, str]]]:
   """Warm-start dialogs from `num` train-split problems of `problem_seed`.
 
   `problem_seed` differs from the RLEF pool's so the warm start has not seen
-  the exact problems RLEF trains on (only their distribution).
+  the exact problems RLEF trains on (only their distribution). Repairs hold
+  one failed attempt, or two with probability `second_failure_fraction`.
   """
   rows = synthetic.generate("train", num, problem_seed, large_test=False, fuse=fuse)
-  return synthetic.sft_dialogs(rows, repair_fraction=repair_fraction, seed=seed)
+  return synthetic.sft_dialogs(rows, repair_fraction=repair_fraction, seed=seed,
+                               second_failure_fraction=second_failure_fraction)
 
 
 # ----------------------------------------------------------------- claims
@@ -150,3 +165,32 @@ def add_claims(workdir: str | pathlib.Path, **kwargs) -> dict:
       saved["claims"] = out
       path.write_text(json.dumps(saved, indent=2) + "\n")
   return out
+
+
+def training_curve(metrics_jsonl: str | pathlib.Path, window: int = 5) -> dict:
+  """Per-round training reward / solve rate / valid-code rate, and the mean
+  solve rate of the first and last `window` rounds (`rises`: last > first)."""
+  from rlef_jax.evaluation import plots  # pylint: disable=g-import-not-at-top
+  curves = plots.read_curves(metrics_jsonl)
+  out: dict[str, Any] = {name.split("/", 1)[1]: [v for _, v in points]
+                         for name, points in curves.items()}
+  solve = out["solve_rate"]
+  if len(solve) >= 2 * window:
+    first, last = float(np.mean(solve[:window])), float(np.mean(solve[-window:]))
+    out.update({"window": window, "first_solve_rate": first, "last_solve_rate": last,
+                "rises": bool(last > first)})
+  return out
+
+
+def public_vs_private(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+  """How often passing the public tests meant passing the private ones.
+
+  Over kept episodes: `public_passes` counts those whose last turn passed
+  every public test, `solved` those of them solved on the scored tests.
+  """
+  kept = [r for r in records if not r.get("dropped") and r.get("turns")]
+  passes = [r for r in kept
+            if (r["turns"][-1].get("public") or {}).get("verdict") == "accepted"]
+  solved = sum(bool(r["solved"]) for r in passes)
+  return {"episodes": len(kept), "public_passes": len(passes), "solved": solved,
+          "private_given_public": solved / len(passes) if passes else None}

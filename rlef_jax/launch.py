@@ -61,10 +61,11 @@ class ModelSpec:
 
   Attributes:
     preset: a `rlef_jax.models.configs` preset (the architecture of a fresh model).
-    weights: None for a fresh random model (seeded by `seed`), else a path:
-      a training workdir (its best, else latest, checkpoint), an orbax step
-      folder, or a Hugging Face folder (see `checkpoints.state.load_policy`).
-      Relative paths are relative to the current directory.
+    weights: None for a fresh random model (seeded by `seed`), else a name
+      of `NAMED_WEIGHTS` ("tiny-warm-start") or a path: a training workdir
+      (its best, else latest, checkpoint), an orbax step folder, or a Hugging
+      Face folder (see `checkpoints.state.load_policy`). Relative paths are
+      relative to the current directory.
     overrides: LlamaConfig fields replaced on the preset (fresh models only).
     param_dtype: dtype name the parameters are stored and updated in.
     compute_dtype: dtype name of activations and matmuls.
@@ -179,7 +180,18 @@ def initialize_distributed(spec: DistributedSpec) -> bool:
 # --- model -------------------------------------------------------------------
 
 
-def _resolve(path: str) -> pathlib.Path:
+# Weights the package ships, by name (`ModelSpec.weights = "tiny-warm-start"`).
+NAMED_WEIGHTS = {
+    # The CPU demo's warm start: gin/tiny_sft.gin's SFT of the tiny Llama,
+    # exported by rlef_jax.tools.export_warm_start (provenance.json beside it).
+    "tiny-warm-start": pathlib.Path(__file__).resolve().parent / "assets" / "warm_start",
+}
+
+
+def resolve_weights(path: str) -> pathlib.Path:
+  """The folder of a `ModelSpec.weights` name or path."""
+  if path in NAMED_WEIGHTS:
+    return NAMED_WEIGHTS[path]
   return pathlib.Path(path).expanduser().resolve()
 
 
@@ -211,7 +223,7 @@ def check_weights(spec: ModelSpec) -> None:
   """LaunchError when `spec.weights` names no folder (cheap; before any loading)."""
   if spec.weights is None:
     return
-  path = _resolve(spec.weights)
+  path = resolve_weights(spec.weights)
   if not path.is_dir():
     raise LaunchError(f"ModelSpec.weights = {spec.weights!r}: no such folder ({path}); give a "
                       "training workdir, an orbax step folder or a Hugging Face folder, or "
@@ -230,7 +242,7 @@ def build_model(spec: ModelSpec, mesh: jax.sharding.Mesh | None = None
   else:
     from rlef_jax.checkpoints import state  # pylint: disable=import-outside-toplevel
 
-    config, params = state.load_policy(str(_resolve(spec.weights)))
+    config, params = state.load_policy(str(resolve_weights(spec.weights)))
     config = config.replace(param_dtype=dtype_of(spec.param_dtype, "ModelSpec.param_dtype"),
                             compute_dtype=dtype_of(spec.compute_dtype, "ModelSpec.compute_dtype"),
                             remat=spec.remat)
@@ -262,7 +274,7 @@ def build_tokenizer(spec: ModelSpec):
     return tokenizer.load_tiny_tokenizer()
   if spec.tokenizer == "llama3":
     return tokenizer.load_llama3_tokenizer()
-  path = _resolve(spec.tokenizer)
+  path = pathlib.Path(spec.tokenizer).expanduser().resolve()
   if not path.is_file():
     raise LaunchError(f"ModelSpec.tokenizer = {spec.tokenizer!r}: not 'tiny', 'llama3' or an "
                       f"existing tiktoken file ({path})")

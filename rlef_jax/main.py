@@ -148,6 +148,19 @@ def pipeline(workdir: Workdir, run_sft: bool = True, run_eval: bool = True,
   t0 = time.monotonic()
   report["train"] = _trainer(workdir.path / "rlef", spec).run()
   report["stages"]["train_s"] = time.monotonic() - t0
+  if workdir.primary and (workdir.path / "rlef" / "metrics.jsonl").exists():
+    from rlef_jax import demo  # pylint: disable=import-outside-toplevel
+    from rlef_jax.evaluation import plots  # pylint: disable=import-outside-toplevel
+
+    metrics_path = workdir.path / "rlef" / "metrics.jsonl"
+    plots.training_curves(metrics_path, workdir.path / "rlef" / "training_curves.png")
+    report["training_curve"] = demo.training_curve(metrics_path)
+    rollouts_path = workdir.path / "rlef" / "rollouts.jsonl"
+    if rollouts_path.exists():
+      from rlef_jax.evaluation import report as report_lib  # pylint: disable=import-outside-toplevel
+
+      report["training_public_vs_private"] = demo.public_vs_private(
+          report_lib.read_rollouts(rollouts_path))
   report["timings"] = report["train"]["timings"]
   report["overlap"] = report["train"]["overlap"]
   if run_eval:
@@ -157,6 +170,8 @@ def pipeline(workdir: Workdir, run_sft: bool = True, run_eval: bool = True,
     checkpoints = {"rlef": str(workdir.path / "rlef")}
     if run_sft:
       checkpoints = {"sft": str(workdir.path / "sft"), **checkpoints}
+    elif spec.weights is not None:  # a shipped warm start: evaluated as "sft"
+      checkpoints = {"sft": str(launch.resolve_weights(spec.weights)), **checkpoints}
     eval_dir = Workdir(workdir.path / "eval", primary=workdir.primary)
     try:
       eval_ok = job.eval_job(eval_dir, checkpoints=checkpoints)

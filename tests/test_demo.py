@@ -82,10 +82,40 @@ def test_add_claims_writes_both_reports(tmp_path):
 def test_data_sources_are_the_synthetic_splits():
   train = demo.train_problems(num=3)
   test = demo.test_problems("test", num=2)
+  dev = demo.dev_problems("dev", num=2)
+  assert all(r["name"].startswith("synthetic/dev/") for r in dev)
   assert all(r["name"].startswith("synthetic/train/") for r in train)
   assert all(r["name"].startswith("synthetic/test/") for r in test)
   dialogs = demo.sft_dialogs(num=8, repair_fraction=0.5)
   assert len(dialogs) == 8 and all(d[-1]["role"] == "assistant" for d in dialogs)
+  twice = demo.sft_dialogs(num=8, repair_fraction=1.0, second_failure_fraction=1.0)
+  assert any(len(d) == 6 for d in twice)
+
+
+def test_training_curve_and_public_vs_private(tmp_path):
+  from rlef_jax.evaluation import plots
+  rows = [{"step": 2 * i, "train/reward": -1 + 0.1 * i, "train/solve_rate": 0.05 * i,
+           "train/valid_code_rate": 0.9} for i in range(12)]
+  rows.insert(3, {"step": 5, "ppo/approx_kl": 0.01})
+  path = tmp_path / "metrics.jsonl"
+  path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+  curve = demo.training_curve(path)
+  assert curve["solve_rate"] == [0.05 * i for i in range(12)]
+  assert curve["first_solve_rate"] == pytest.approx(0.1)
+  assert curve["last_solve_rate"] == pytest.approx(0.45)
+  assert curve["rises"]
+  assert plots.training_curves(path, tmp_path / "c.png").stat().st_size > 1000
+  flat = tmp_path / "flat.jsonl"
+  flat.write_text("".join(json.dumps({"step": i, "train/solve_rate": 0.3}) + "\n"
+                          for i in range(10)))
+  assert not demo.training_curve(flat)["rises"]
+
+  def rec(public, solved, dropped=None):
+    return {"turns": [{"public": {"verdict": "wrong_answer"}}, {"public": {"verdict": public}}],
+            "solved": solved, "dropped": dropped}
+  counts = demo.public_vs_private([rec("accepted", True), rec("accepted", False),
+                                   rec("wrong_answer", False), rec("accepted", True, "infra")])
+  assert counts == {"episodes": 3, "public_passes": 2, "solved": 1, "private_given_public": 0.5}
 
 
 def test_tiny_cpu_recipe_parses_and_names_the_demo_sources():
@@ -97,13 +127,24 @@ def test_tiny_cpu_recipe_parses_and_names_the_demo_sources():
     gin.clear_config()
     try:
       rlef_main._parse([str(rlef_main.GIN_DIR / "tiny_cpu.gin")], [])  # pylint: disable=protected-access
-      sources = {"SFTConfig.source": "rlef_jax.demo:sft_dialogs",
-                 "TrainerConfig.train_task": "rlef_jax.demo:train_problems",
+      sources = {"TrainerConfig.train_task": "rlef_jax.demo:train_problems",
                  "eval_job.task": "rlef_jax.demo:test_problems"}
       for key, want in sources.items():
         assert gin.query_parameter(key) == want
         launch.check_task(want, key)
       assert gin.query_parameter("run.job") == "pipeline"
+      # The main job starts from the shipped warm start, not from its own SFT.
+      assert gin.query_parameter("pipeline.run_sft") is False
+      assert launch.ModelSpec().weights == "tiny-warm-start"
+      gin.clear_config()
+      # The warm start's recipe and the from-scratch pipeline name the SFT source.
+      for recipe, job in (("tiny_sft.gin", "sft"), ("tiny_cpu_scratch.gin", "pipeline")):
+        rlef_main._parse([str(rlef_main.GIN_DIR / recipe)], [])  # pylint: disable=protected-access
+        assert gin.query_parameter("SFTConfig.source") == "rlef_jax.demo:sft_dialogs"
+        assert gin.query_parameter("SFTConfig.task") == "rlef_jax.demo:train_problems"
+        assert gin.query_parameter("run.job") == job
+        gin.clear_config()
+      rlef_main._parse([str(rlef_main.GIN_DIR / "tiny_cpu.gin")], [])  # pylint: disable=protected-access
       assert set(gin.query_parameter("EvalConfig.modes")) == {
           "multi_turn", "independent", "random_feedback"}
       assert gin.query_parameter("EvalConfig.metrics") == ("1@3",)

@@ -106,3 +106,29 @@ def test_batch_indices_group_by_length_and_stay_a_function_of_the_step():
       [grouped[29], grouped[3], grouped[17]]
   with pytest.raises(ValueError, match="one length per example"):
     sft.batch_indices(n, b, 0, 7, lengths[:-1], g)
+
+
+def test_cosine_decay_ends_at_its_floor_and_constant_stays_flat():
+  params = {"w": jnp.ones((3,))}
+  grads = {"w": jnp.ones((3,))}
+
+  def lr_at(cfg, step):
+    tx = sft.make_optimizer(cfg)
+    state = tx.init(params)
+    for _ in range(step + 1):
+      updates, state = tx.update(grads, state, params)
+    # AdamW's first update of a constant gradient is -lr * sign: read lr back.
+    return float(-updates["w"][0])
+
+  cos = sft.SFTConfig(steps=10, lr=1.0, warmup_steps=2, decay="cosine", final_lr_fraction=0.1,
+                      max_grad_norm=None)
+  flat = sft.SFTConfig(steps=10, lr=1.0, warmup_steps=2, max_grad_norm=None)
+  schedule = sft.make_schedule(cos)
+  assert float(schedule(0)) == pytest.approx(0.5)
+  assert float(schedule(2)) == pytest.approx(1.0)
+  assert float(schedule(10)) == pytest.approx(0.1)
+  assert float(schedule(6)) == pytest.approx(0.1 + 0.9 * 0.5)
+  assert float(sft.make_schedule(flat)(9)) == pytest.approx(1.0)
+  assert lr_at(cos, 0) == pytest.approx(0.5, rel=1e-3)
+  with pytest.raises(launch.LaunchError, match="decay"):
+    sft.validate(sft.SFTConfig(decay="linear"), launch.ModelSpec(), sharding.MeshConfig())

@@ -25,9 +25,12 @@ def test_rows_fit_the_schema_and_show_their_examples(rows):
   for row in rows["train"] + rows["test"]:
     assert schema.normalize(row) == row
     assert len(row["public_tests"]["input"]) == synthetic.NUM_PUBLIC
-    assert 1 + synthetic.NUM_PRIVATE <= len(row["private_tests"]["input"]) <= 8
-    for inp, out in zip(row["public_tests"]["input"], row["public_tests"]["output"]):
+    assert 1 + synthetic.NUM_PRIVATE <= len(row["private_tests"]["input"]) <= 9
+    shown = list(zip(row["public_tests"]["input"], row["public_tests"]["output"]))
+    for inp, out in shown[:synthetic.NUM_SHOWN]:
       assert inp.rstrip("\n") in row["description"] and out.strip() in row["description"]
+    for inp, _ in shown[synthetic.NUM_SHOWN:]:
+      assert inp.rstrip("\n") not in row["description"]
     # The large test is last and only an O(n) program passes it in time.
     assert row["private_tests"]["input"][-1].startswith(f"{synthetic.LARGE_N} ")
     kinds = len(row["incorrect_solutions"]["solution"])
@@ -57,6 +60,45 @@ def test_held_out_pairs_split_train_from_test():
     assert any(p == part and q != position for p, q in trained), part
 
 
+def test_dev_split_is_the_training_grammar_without_training_compositions():
+  train = {c.logic() for c, _ in synthetic.compositions("train", 600, seed=0)}
+  train |= {c.logic() for c, _ in synthetic.compositions("train", 600, seed=1)}
+  dev = [c for c, _ in synthetic.compositions("dev", 60, seed=0)]
+  assert not any(synthetic.held_out_pairs(c) for c in dev)
+  assert not {c.logic() for c in dev} & train
+  assert all(synthetic.dev_bucket(c) for c in dev)
+
+
+def test_the_empty_case_convention_is_left_to_the_feedback(rows):
+  """The statement never says what to print when no number is left; the
+  second public test (not shown) and one private test need it."""
+  with_empty = [r for r in rows["train"] + rows["test"]
+                if synthetic.composition_of(r).empty is not None]
+  assert len(with_empty) >= len(rows["train"] + rows["test"]) // 2
+  conventions = set()
+  for row in with_empty:
+    comp = synthetic.composition_of(row)
+    conventions.add(comp.empty)
+    assert "At least one number is left" not in row["description"]
+    assert row["public_tests"]["output"][1] == comp.empty + "\n"
+    assert comp.empty + "\n" in row["private_tests"]["output"]
+    for word in ("NONE", "EMPTY"):
+      assert word not in row["description"]
+    # A program with another convention fails a public test: the feedback
+    # shows the expected output.
+    wrong = [b for b in row["incorrect_solutions"]["solution"]
+             if "else:" in b and b.split("else:")[1] != row["solutions"]["solution"][0]
+             .split("else:")[1] and b.split("else:")[0] == row["solutions"]["solution"][0]
+             .split("else:")[0]]
+    assert len(wrong) == 1, row["name"]
+    text = synthetic.repair_feedback(row, wrong[0])
+    assert f"Expected output `{comp.empty}\n`" in text
+  assert conventions == set(synthetic.EMPTY_OUTPUTS)
+  for row in rows["train"]:
+    if synthetic.composition_of(row).empty is None:
+      assert "At least one number is left" in row["description"]
+
+
 def test_composition_round_trips_through_the_tags(rows):
   comps = [c for c, _ in synthetic.compositions("test", 12, seed=0)]
   assert [synthetic.composition_of(r) for r in rows["test"]] == comps
@@ -83,6 +125,16 @@ def test_sft_dialogs_hold_repairs_with_feedback(rows):
         ["solutions"]["solution"][0])
   for d in repairs:
     assert d[2]["content"].startswith("Your code failed the following tests:")
+  # Two failed attempts (an RLEF third turn's context), two different bugs.
+  twice = [d for d in synthetic.sft_dialogs(rows["train"], repair_fraction=1.0,
+                                            second_failure_fraction=1.0, seed=0)
+           if len(d) == 6]
+  assert len(twice) >= len(rows["train"]) // 2
+  for d in twice:
+    assert [m["role"] for m in d] == ["user", "assistant"] * 3
+    assert d[1]["content"] != d[3]["content"]
+    assert d[2]["content"].startswith("Your code failed") and d[4]["content"].startswith(
+        "Your code failed")
 
 
 def test_the_real_judge_accepts_solutions_and_rejects_bugs(rows):

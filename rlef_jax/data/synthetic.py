@@ -40,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import hashlib
 import io
 import random
 from typing import Any, Callable, Sequence
@@ -49,14 +50,29 @@ import numpy as np
 from rlef_jax.data import schema
 
 PYTHON3 = 3
-SPLITS = ("train", "test")
+# Bumped whenever the same (split, num, seed) would give other rows.
+# 2: two public tests (the second not shown), the unstated empty-case output,
+# the dev split, repairs with two failed attempts.
+GENERATOR_VERSION = 2
+# train: the RLEF pool and the warm start's data; dev: new problems of the
+# training grammar (compositions `train` never holds, chosen by a hash of the
+# composition); test: compositions with one held-out part-in-position pair.
+SPLITS = ("train", "dev", "test")
+DEV_BUCKETS = 10  # one composition in DEV_BUCKETS of the training grammar is dev
 LARGE_N = 20000
 # Held-out problems keep their parts apart from training by pairs, not by
 # seed: the split is the same for every seed.
 TIME_LIMIT = {"seconds": 1, "nanos": 0}
 MEMORY_LIMIT_BYTES = 256 << 20
-NUM_PUBLIC = 1
+NUM_PUBLIC = 2
+# Public tests the statement shows as its examples; the others are run by the
+# judge (and reported in the feedback) but not shown: for a composition that
+# can leave no number, the second public test is such an input.
+NUM_SHOWN = 1
 NUM_PRIVATE = 4
+# What to print when no number is left: a per-problem convention the
+# statement does not state. Only a failed test's feedback (or luck) reveals it.
+EMPTY_OUTPUTS = ("-1", "0", "NONE", "EMPTY")
 VALUE_RANGE = (-9, 9)
 K_RANGE = (2, 5)
 N_RANGE = (1, 5)
@@ -157,6 +173,13 @@ class Composition:
   agg: str
   post: str | None
   verdict: str | None
+  # EMPTY_OUTPUTS entry printed when no number is left (None: a composition
+  # that always leaves a number).
+  empty: str | None = None
+
+  def logic(self) -> tuple:
+    """The composition without its output convention."""
+    return (self.shape, self.elem1, self.elem2, self.agg, self.post, self.verdict)
 
   def pairs(self) -> set[tuple[str, str]]:
     out = {(self.elem1, "elem1"), (self.elem2, "elem2")}
@@ -185,13 +208,22 @@ def sample_composition(rng: random.Random) -> Composition:
     parts.append(rng.choice([p for p in pool if p not in parts]))
   post = rng.choice(sorted(UNARY)) if rng.random() < 0.6 else None
   verdict = rng.choice(sorted(PREDICATES)) if rng.random() < 0.35 else None
-  return Composition(shape, parts[0], parts[1], rng.choice(sorted(AGGREGATES)),
-                     post, verdict)
+  agg = rng.choice(sorted(AGGREGATES))
+  comp = Composition(shape, parts[0], parts[1], agg, post, verdict, rng.choice(EMPTY_OUTPUTS))
+  return comp if can_be_empty(comp) else dataclasses.replace(comp, empty=None)
+
+
+def dev_bucket(comp: Composition) -> bool:
+  """Whether a training-grammar composition belongs to `dev` (stable hash)."""
+  digest = hashlib.sha256(repr(comp.logic()).encode()).digest()
+  return digest[0] % DEV_BUCKETS == 0
 
 
 def in_split(comp: Composition, split: str) -> bool:
   held = held_out_pairs(comp)
-  return not held if split == "train" else len(held) == 1
+  if split == "test":
+    return len(held) == 1
+  return not held and dev_bucket(comp) == (split == "dev")
 
 
 # ---------------------------------------------------------------- code
@@ -218,6 +250,7 @@ class _Variant:
   skip_first: bool = False       # iterate over a[1:]
   bad_format: bool = False
   quadratic: bool = False
+  empty: str | None = None       # another EMPTY_OUTPUTS entry than the problem's
 
 
 def program(comp: Composition, bug: _Variant = _Variant(), fuse: bool = True) -> str:
@@ -269,16 +302,21 @@ def program(comp: Composition, bug: _Variant = _Variant(), fuse: bool = True) ->
   if bug.quadratic:
     lines = ["for i in range(1, n + 1):"] + ["  " + line for line in lines]
   agg = part(comp.agg, "agg")
-  lines.append("s = " + AGGREGATES[agg].code.format(b="b"))
+  tail = ["s = " + AGGREGATES[agg].code.format(b="b")]
   if comp.post:
-    lines.append("s = " + _unary(part(comp.post, "post"), "s"))
+    tail.append("s = " + _unary(part(comp.post, "post"), "s"))
   if comp.verdict:
     if bug.bad_format:
-      lines.append(f"print({pred(comp.verdict, 'verdict', 's')})")
+      tail.append(f"print({pred(comp.verdict, 'verdict', 's')})")
     else:
-      lines.append(f'print("YES" if {pred(comp.verdict, "verdict", "s")} else "NO")')
+      tail.append(f'print("YES" if {pred(comp.verdict, "verdict", "s")} else "NO")')
   else:
-    lines.append('print("Answer:", s)' if bug.bad_format else "print(s)")
+    tail.append('print("Answer:", s)' if bug.bad_format else "print(s)")
+  if comp.empty is not None:
+    empty = bug.empty or comp.empty
+    literal = empty if empty.lstrip("-").isdigit() else f'"{empty}"'
+    tail = ["if b:"] + ["  " + line for line in tail] + ["else:", f"  print({literal})"]
+  lines += tail
   head = ["n, k = map(int, input().split())", "a = list(map(int, input().split()))"]
   return "\n".join(head + lines) + "\n"
 
@@ -296,6 +334,9 @@ def _variants(comp: Composition) -> list[tuple[str, _Variant]]:
     if getattr(comp, position, None) or position == "agg":
       out.append(("wrong_operation", _Variant(swap=position)))
   out.append(("wrong_format", _Variant(bad_format=True)))
+  if comp.empty is not None:
+    other = EMPTY_OUTPUTS[(EMPTY_OUTPUTS.index(comp.empty) + 1) % len(EMPTY_OUTPUTS)]
+    out.append(("wrong_empty", _Variant(empty=other)))
   return out
 
 
@@ -337,11 +378,13 @@ def describe(comp: Composition, rng: random.Random) -> tuple[str, str]:
   return " ".join(sentences), output
 
 
-def _statement(legend: str, output: str, examples: Sequence[tuple[str, str]]) -> str:
+def _statement(legend: str, output: str, examples: Sequence[tuple[str, str]],
+               never_empty: bool = True) -> str:
+  guarantee = " At least one number is left." if never_empty else ""
   parts = [legend, "", "Input", "",
            f"A line with n and k, a line with a_1, ..., a_n (1 <= n <= {LARGE_N}, "
            f"{K_RANGE[0]} <= k <= {K_RANGE[1]}, {VALUE_RANGE[0]} <= a_i <= "
-           f"{VALUE_RANGE[1]}). At least one number is left.",
+           f"{VALUE_RANGE[1]}).{guarantee}",
            "", "Output", "", output, "", "Example"]
   for inp, out in examples:
     parts += ["", "Input", "", inp.rstrip("\n"), "", "Output", "", out.rstrip("\n")]
@@ -353,7 +396,7 @@ def _statement(legend: str, output: str, examples: Sequence[tuple[str, str]]) ->
 
 def _reference(comp: Composition) -> Callable[[int, list[int]], list[int] | None]:
   """The kept numbers of an input, or None when none remain."""
-  code = program(comp)
+  code = program(dataclasses.replace(comp, empty=None))
   body = code.split("\n")[2:]
   stages = "\n".join(line for line in body if line.startswith("b = "))
   compiled = compile(stages, "<stages>", "exec")
@@ -366,7 +409,8 @@ def _reference(comp: Composition) -> Callable[[int, list[int]], list[int] | None
 
 
 def _inputs(comp: Composition, rng: random.Random, count: int,
-            n_range=N_RANGE) -> list[str]:
+            n_range=N_RANGE, empty: bool = False) -> list[str]:
+  """`count` distinct inputs that leave some number (`empty`: that leave none)."""
   kept, out, tries = _reference(comp), [], 0
   while len(out) < count:
     tries += 1
@@ -379,12 +423,24 @@ def _inputs(comp: Composition, rng: random.Random, count: int,
           VALUE_RANGE[0], VALUE_RANGE[1] + 1, n).tolist()
     else:
       a = [rng.randint(*VALUE_RANGE) for _ in range(n)]
-    if kept(k, a) is None:
+    if (kept(k, a) is None) != empty:
       continue
     text = f"{n} {k}\n{' '.join(map(str, a))}\n"
     if text not in out:
       out.append(text)
   return out
+
+
+def can_be_empty(comp: Composition, tries: int = 200) -> bool:
+  """Whether some small input leaves no number (seeded: the same answer each call)."""
+  if comp.stage_kinds() == ("map", "map"):
+    return False
+  kept, rng = _reference(comp), random.Random("empty/" + repr(comp.logic()))
+  for _ in range(tries):
+    n, k = rng.randint(*N_RANGE), rng.randint(*K_RANGE)
+    if kept(k, [rng.randint(*VALUE_RANGE) for _ in range(n)]) is None:
+      return True
+  return False
 
 
 def interesting(comp: Composition, tries: int = 60) -> bool:
@@ -393,7 +449,7 @@ def interesting(comp: Composition, tries: int = 60) -> bool:
   Drops compositions that can keep nothing (`x % k`, then negatives) or
   whose answer hardly depends on the input (a constant would pass).
   """
-  rng = random.Random(repr(comp))
+  rng = random.Random(repr(dataclasses.replace(comp, empty=None)))
   kept, code, answers, valid = _reference(comp), program(comp), set(), 0
   for _ in range(tries):
     n, k = rng.randint(*N_RANGE), rng.randint(*K_RANGE)
@@ -425,12 +481,19 @@ def make_problem(comp: Composition, rng: random.Random, name: str,
   the code style of the solution and the bugs (`program`).
   """
   canonical = program(comp, fuse=fuse)
-  small = _inputs(comp, rng, NUM_PUBLIC + NUM_PRIVATE)
+  if comp.empty is None:
+    small = _inputs(comp, rng, NUM_PUBLIC + NUM_PRIVATE)
+    public, private = small[:NUM_PUBLIC], small[NUM_PUBLIC:]
+  else:  # the second public test and one private test leave no number
+    small = _inputs(comp, rng, NUM_SHOWN + NUM_PRIVATE)
+    edge = _inputs(comp, rng, 2, empty=True)
+    public = small[:NUM_SHOWN] + edge[:1]
+    private = small[NUM_SHOWN:] + edge[1:]
+    small = small + edge
   # Extra candidates, added to the private tests only when a bug needs them.
   spare = _inputs(comp, rng, 12)
   spare = [s for s in spare if s not in small]
   outputs = {s: run_program(canonical, s) for s in small + spare}
-  public, private = small[:NUM_PUBLIC], small[NUM_PUBLIC:]
   incorrect = []
   seen_kinds = set()
   for kind, bug in _variants(comp):
@@ -457,14 +520,15 @@ def make_problem(comp: Composition, rng: random.Random, name: str,
   return schema.normalize({
       "name": name,
       "description": _statement(legend, output,
-                                [(t, outputs[t]) for t in public]),
+                                [(t, outputs[t]) for t in public[:NUM_SHOWN]],
+                                never_empty=comp.empty is None),
       "public_tests": {"input": public, "output": [outputs[t] for t in public]},
       "private_tests": {"input": private, "output": private_out},
       "solutions": {"language": [PYTHON3], "solution": [canonical]},
       "incorrect_solutions": {"language": [PYTHON3] * len(incorrect),
                               "solution": incorrect},
       "cf_tags": ["synthetic", comp.shape, *sorted(f"{p}@{q}" for p, q in comp.pairs()),
-                  f"{comp.agg}@agg"],
+                  f"{comp.agg}@agg", *([f"{comp.empty}@empty"] if comp.empty else [])],
       "difficulty": 1,
       "time_limit": dict(TIME_LIMIT),
       "memory_limit_bytes": MEMORY_LIMIT_BYTES,
@@ -479,7 +543,7 @@ def composition_of(row: dict[str, Any]) -> Composition:
     part, where = tag.split("@")
     pos[where] = part
   return Composition(tags[1], pos["elem1"], pos["elem2"], pos["agg"],
-                     pos.get("post"), pos.get("verdict"))
+                     pos.get("post"), pos.get("verdict"), pos.get("empty"))
 
 
 def compositions(split: str, num: int, seed: int = 0) -> list[tuple[Composition, random.Random]]:
@@ -490,9 +554,9 @@ def compositions(split: str, num: int, seed: int = 0) -> list[tuple[Composition,
   out, seen = [], set()
   while len(out) < num:
     comp = sample_composition(rng)
-    if comp in seen or not in_split(comp, split) or not interesting(comp):
+    if comp.logic() in seen or not in_split(comp, split) or not interesting(comp):
       continue
-    seen.add(comp)
+    seen.add(comp.logic())
     out.append((comp, random.Random(rng.getrandbits(64))))
   return out
 
@@ -560,15 +624,18 @@ def repair_feedback(row: dict[str, Any], code: str, judge=None, tokenizer=None) 
 
 
 def sft_dialogs(rows: Sequence[dict[str, Any]], *, repair_fraction: float = 0.3,
-                seed: int = 0, judge=None, tokenizer=None) -> list[list[dict[str, str]]]:
+                second_failure_fraction: float = 0.0, seed: int = 0, judge=None,
+                tokenizer=None) -> list[list[dict[str, str]]]:
   """Chat dialogs for the warm start, one per row; learn the LAST turn only.
 
   A plain dialog is the turn-1 prompt and the canonical answer. With
   probability `repair_fraction` (and a stored bug that fails a public test)
   the dialog is a repair: prompt, a buggy answer, its real execution
   feedback (`rlef_jax.env.feedback.execution_feedback`), the canonical
-  answer. The buggy answer is context, not a target: train on the final
-  assistant message only.
+  answer. A repair holds two failed attempts (two different bugs, each with
+  its feedback: the context of an RLEF third turn) with probability
+  `second_failure_fraction` when the row has two such bugs. The buggy
+  answers are context, not targets: train on the final assistant message only.
   """
   from rlef_jax.env import feedback  # pylint: disable=g-import-not-at-top
   rng = random.Random(f"rlef-synthetic-sft/{seed}")
@@ -580,12 +647,17 @@ def sft_dialogs(rows: Sequence[dict[str, Any]], *, repair_fraction: float = 0.3,
     if rng.random() < repair_fraction:
       bugs = list(row["incorrect_solutions"]["solution"])
       rng.shuffle(bugs)
+      attempts = 2 if rng.random() < second_failure_fraction else 1
+      failed = []
       for bug in bugs:
         text = repair_feedback(row, bug, judge, tokenizer)
         if text is not None:
-          dialog = [prompt, {"role": "assistant", "content": response(bug)},
-                    {"role": "user", "content": text}, answer]
-          break
+          failed += [{"role": "assistant", "content": response(bug)},
+                     {"role": "user", "content": text}]
+          if len(failed) == 2 * attempts:
+            break
+      if failed:
+        dialog = [prompt, *failed, answer]
     out.append(dialog)
   return out
 

@@ -8,6 +8,9 @@ run's report.json. Every point or bar carries its 95% bootstrap interval.
     solve_rate_vs_budget.png   n@k against the sample budget k, per n
     before_after.png           the requested metrics, one bar per checkpoint
     intervals.png              every row with its interval
+    training_curves.png        (`training_curves`, from a training run's
+                               metrics.jsonl) reward, solve rate and
+                               valid-code rate per round
 
 Example:
 
@@ -221,3 +224,42 @@ def write_summary(rows: Sequence[Mapping[str, Any]], images: Mapping[str, pathli
   html_path = folder / "summary.html"
   html_path.write_text(page, encoding="utf-8")
   return md_path, html_path
+
+
+CURVES = (("train/reward", "reward"), ("train/solve_rate", "solve rate"),
+          ("train/valid_code_rate", "valid-code rate"))
+
+
+def read_curves(metrics_jsonl: str | pathlib.Path) -> dict[str, list[tuple[int, float]]]:
+  """{metric: [(step, value), ...]} of the `CURVES` metrics in a metrics.jsonl."""
+  import json  # pylint: disable=import-outside-toplevel
+  out = {name: [] for name, _ in CURVES}
+  for line in pathlib.Path(metrics_jsonl).read_text().splitlines():
+    row = json.loads(line)
+    for name in out:
+      if name in row:
+        out[name].append((int(row["step"]), float(row[name])))
+  return out
+
+
+def training_curves(metrics_jsonl: str | pathlib.Path, path, window: int = 5
+                    ) -> pathlib.Path | None:
+  """Per-round training reward, solve rate and valid-code rate, each with its
+  running mean over `window` rounds; None when the file has no rounds."""
+  curves = read_curves(metrics_jsonl)
+  if not any(curves.values()):
+    return None
+  fig = Figure(figsize=(10.5, 3.4))
+  for i, (name, label) in enumerate(CURVES):
+    ax = fig.add_subplot(1, len(CURVES), i + 1)
+    points = curves[name]
+    if points:
+      xs, ys = zip(*points)
+      ax.plot(xs, ys, marker=".", linewidth=0.8, alpha=0.6, label="per round")
+      if len(ys) >= window:
+        run = [sum(ys[j - window + 1:j + 1]) / window for j in range(window - 1, len(ys))]
+        ax.plot(xs[window - 1:], run, linewidth=2, label=f"mean of {window}")
+      ax.legend(fontsize=7)
+    ax.set_xlabel("optimizer step")
+    ax.set_title(label)
+  return _save(fig, pathlib.Path(path))

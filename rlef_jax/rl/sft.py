@@ -66,6 +66,8 @@ class SFTConfig:
     solutions_per_problem: Python solutions taken per row ("solutions").
     steps, batch_size: optimizer steps and dialogs per step.
     lr, warmup_steps, weight_decay, b2, max_grad_norm: AdamW with linear warm-up.
+    decay: "constant" after the warm-up, or "cosine" down to
+      `final_lr_fraction * lr` at the last step.
     max_len: dialogs longer than this many tokens are left out (counted).
     length_groups: batches per length-sorted window (0: random batches, all
       padded to one length).
@@ -84,6 +86,8 @@ class SFTConfig:
   batch_size: int = 16
   lr: float = 1e-3
   warmup_steps: int = 10
+  decay: str = "constant"
+  final_lr_fraction: float = 0.1
   weight_decay: float = 0.0
   b2: float = 0.95
   max_grad_norm: float | None = 1.0
@@ -244,8 +248,22 @@ def target_window(loss_masks: Sequence[Sequence[bool]]) -> int:
   return bucket_length(int(max(np.sum(m) for m in loss_masks)), 16)
 
 
+def make_schedule(cfg: SFTConfig) -> optax.Schedule:
+  """Linear warm-up, then constant or cosine (`cfg.decay`)."""
+  def schedule(step):
+    warm = jnp.minimum(1.0, (step + 1) / max(cfg.warmup_steps, 1))
+    if cfg.decay == "constant":
+      return cfg.lr * warm
+    # cosine from the end of the warm-up to `final_lr_fraction * lr` at `steps`
+    span = max(cfg.steps - cfg.warmup_steps, 1)
+    t = jnp.clip((step - cfg.warmup_steps) / span, 0.0, 1.0)
+    floor = cfg.final_lr_fraction
+    return cfg.lr * warm * (floor + (1 - floor) * 0.5 * (1 + jnp.cos(jnp.pi * t)))
+  return schedule
+
+
 def make_optimizer(cfg: SFTConfig) -> optax.GradientTransformation:
-  schedule = lambda step: cfg.lr * jnp.minimum(1.0, (step + 1) / max(cfg.warmup_steps, 1))
+  schedule = make_schedule(cfg)
   adamw = optax.adamw(schedule, b2=cfg.b2, weight_decay=cfg.weight_decay)
   if cfg.max_grad_norm is None:
     return adamw
@@ -277,6 +295,8 @@ def validate(cfg: SFTConfig, model, mesh_cfg) -> tuple[int, int, int]:
     load_dialogs(cfg)  # raises the LaunchError
   if cfg.source == "solutions" or cfg.source.endswith(".jsonl"):
     launch.check_task(cfg.task, "SFTConfig.task")
+  if cfg.decay not in ("constant", "cosine"):
+    raise launch.LaunchError(f"SFTConfig.decay = {cfg.decay!r}: use 'constant' or 'cosine'")
   launch.check_weights(model)
   if model.weights is None:
     launch.model_config(model)
