@@ -1,7 +1,10 @@
 """Runs the CPU demo (gin/tiny_cpu.gin) for several seeds and tabulates the claims.
 
 Each seed is one `python -m rlef_jax.main --gin_file=gin/tiny_cpu.gin` run
-(SFT -> RLEF -> evaluation) in `<root>/seed<s>`; its claims are computed
+(RLEF from the shipped warm start -> evaluation; the seed sets the value
+head, the problem order, sampling and the bootstrap; the warm start is the
+same for every seed, as the paper starts every run from one model; with
+gin/tiny_cpu_scratch.gin the SFT stage is seeded too) in `<root>/seed<s>`; its claims are computed
 from its evaluation rollouts (`rlef_jax.demo.add_claims`) and the table of
 the three claims over seeds (per seed: difference and 95% bootstrap
 interval; over seeds: the mean and a t interval) replaces the block between

@@ -46,7 +46,7 @@ def check_checkpoint(name: str, path: str | None) -> None:
   """Raises (before any episode runs) when `path` is no checkpoint `load_policy` reads."""
   if path is None:
     return
-  folder = pathlib.Path(path).expanduser()
+  folder = launch.resolve_weights(path)
   if not folder.is_dir():
     raise launch.LaunchError(f"checkpoint {name!r} = {path!r} is not a folder; give a training "
                              "workdir, an orbax step folder or a Hugging Face folder")
@@ -61,7 +61,7 @@ def check_checkpoint(name: str, path: str | None) -> None:
 def _policy_params(spec, path: str | None, mesh):
   if path is None:
     return launch.build_model(spec, mesh)
-  return launch.build_model(dataclasses.replace(spec, weights=str(pathlib.Path(path).expanduser())),
+  return launch.build_model(dataclasses.replace(spec, weights=str(launch.resolve_weights(path))),
                             mesh)
 
 
