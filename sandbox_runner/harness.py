@@ -256,8 +256,9 @@ def _conclude(record: dict, code: int, report: bool = True) -> None:
   module's own functions) is the shared-interpreter limit of assert-style
   judging: docs/judge.md, threat model.
   """
+  code = int.__and__(code, 0xFF) if type(code) is int else 1  # pylint: disable=unidiomatic-typecheck
   if not report:
-    os._exit(code & 0xFF)
+    os._exit(code)
   try:
     sys.settrace(None)
     sys.setprofile(None)
@@ -265,7 +266,7 @@ def _conclude(record: dict, code: int, report: bool = True) -> None:
     gc.disable()
     if len(os.listdir("/proc/self/task")) > 1:
       os.write(2, b"\njudge: threads still running at exit: no report (docs/judge.md)\n")
-      os._exit(code & 0xFF)
+      os._exit(code)
     os.set_blocking(_CHECKS_FD, True)  # The program may have changed it.
     _write_all(_REPORT_FD, _ASK)
     nonce = _read_exact(_CHECKS_FD, _NONCE_LEN)
@@ -273,7 +274,7 @@ def _conclude(record: dict, code: int, report: bool = True) -> None:
                nonce + b" " + json.dumps(record).encode("utf-8", "replace") + b"\n")
   except BaseException:  # pylint: disable=broad-except
     pass  # The program closed or replaced the judge's fds: no report, no proof.
-  os._exit(code & 0xFF)
+  os._exit(code)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -311,12 +312,7 @@ def _run_user_code(source: str, assert_style: bool) -> None:
       exec(compile(checks, TEST_FILE, "exec"), main.__dict__)
     record["done"] = True
   except SystemExit as e:
-    code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-    if not isinstance(e.code, int) and e.code is not None:
-      try:
-        print(e.code, file=sys.stderr)
-      except BaseException:  # pylint: disable=broad-except
-        pass
+    code = _exit_status(e)
   except BaseException as e:  # pylint: disable=broad-except
     tb = _trimmed_traceback(e)
     record.update(exception=_exception_kind(e), name=_safe_name(e), traceback=tb,
@@ -330,6 +326,36 @@ def _run_user_code(source: str, assert_style: bool) -> None:
   # In stdio style only an exception has anything to report (its kind and
   # traceback); a clean exit is judged by its status and stdout alone.
   _conclude(record, code, report=assert_style or "exception" in record)
+
+
+def _exit_status(exc: BaseException) -> int:
+  """The status CPython would exit with for this SystemExit, as an exact int.
+
+  The `code` attribute is read once, as CPython's `_Py_HandleSystemExit`
+  does; an int (subclass) is then reduced with `int.__and__` itself, which
+  reads the integer's own digits as CPython's `PyLong_AsLong` does (a
+  subclass's `__and__`, `__index__`, `__eq__` or `__bool__` never runs, and
+  the result is an exact int). Like CPython: None is 0, an int is its value
+  mod 256, anything else is printed to stderr and is 1. The status the host
+  sees is still the one `wait4` reads after `os._exit` of this exact int.
+  """
+  try:
+    value = exc.code  # Once, as CPython reads it (a property runs once).
+  except BaseException:  # pylint: disable=broad-except
+    return 1
+  if value is None:
+    return 0
+  if issubclass(type(value), int):  # The real type and MRO (not __class__).
+    try:
+      status = int.__and__(value, 0xFF)
+    except BaseException:  # pylint: disable=broad-except
+      return 1
+    return status if type(status) is int else 1  # pylint: disable=unidiomatic-typecheck
+  try:
+    print(value, file=sys.stderr)
+  except BaseException:  # pylint: disable=broad-except
+    pass
+  return 1
 
 
 def _finalize() -> None:

@@ -353,7 +353,7 @@ class Judge:
       # not passed them; only the nonce-bearing report says they did.
       verdict = Verdict.ACCEPTED if reply.get("done") is True else Verdict.RUNTIME_ERROR
     else:
-      matched = test is not None and compare.outputs_match(stdout, test.expected_output)
+      matched = test is not None and compare.outputs_match(out, test.expected_output)
       verdict = Verdict.ACCEPTED if matched else Verdict.WRONG_ANSWER
     cap = self._capture(request, verdict)
     traceback = tb.decode("utf-8", "replace") if tb else _text(reply.get("traceback")) or None
