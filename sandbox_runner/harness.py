@@ -73,6 +73,11 @@ _CLEAN_ENTRIES = 200_000
 _CLEAN_S = 2.0  # Well inside the host's grace (judge.GRACE_S) after a test.
 # The builtin classes, kept before any program runs (it may rebind the names).
 _MEMORY_ERROR, _ASSERTION_ERROR = MemoryError, AssertionError
+# Each sandbox-mode test child gets a fresh IPC namespace (SysV shm, sem, msg;
+# POSIX message queues) and network namespace (sockets, abstract unix
+# sockets, TCP TIME_WAIT, ports): nothing there can carry from one test to
+# the next (docs/judge.md). Python 3.11 has no os.unshare: libc's, by ctypes.
+_CLONE_NEWIPC, _CLONE_NEWNET = 0x08000000, 0x40000000
 _RLIMITS = {"nproc": resource.RLIMIT_NPROC, "as": resource.RLIMIT_AS,
             "nofile": resource.RLIMIT_NOFILE, "fsize": resource.RLIMIT_FSIZE,
             "cpu": resource.RLIMIT_CPU, "core": resource.RLIMIT_CORE}
@@ -133,7 +138,30 @@ def _child_limits(memory_mb: int, time_limit_s: float, caps: dict) -> dict:
           "nofile": caps["nofile"], "fsize": caps["fsize"], "core": 0}
 
 
-def _enter_child(fds: dict, limits: dict, uid: int | None, workdir: str) -> None:
+def _libc_unshare():
+  """libc's unshare(2), or None where it cannot be had."""
+  try:
+    import ctypes  # pylint: disable=g-import-not-at-top
+    libc = ctypes.CDLL(None, use_errno=True)
+    fn = libc.unshare
+    fn.argtypes, fn.restype = [ctypes.c_int], ctypes.c_int
+  except (ImportError, OSError, AttributeError):
+    return None
+
+  def unshare(flags: int) -> None:
+    if fn(flags) != 0:
+      errno = ctypes.get_errno()
+      raise OSError(errno, f"unshare({flags:#x}): {os.strerror(errno)}")
+
+  return unshare
+
+
+def _no_unshare(flags: int) -> None:
+  raise OSError(f"unshare({flags:#x}) is not available (no ctypes/libc)")
+
+
+def _enter_child(fds: dict, limits: dict, uid: int | None, workdir: str,
+                 unshare=None) -> None:
   """Becomes the judged process: fds, session, limits, uid; verifies them.
 
   The verdict on the limits is the report pipe's first byte (`_GATE_OK`, or
@@ -152,6 +180,10 @@ def _enter_child(fds: dict, limits: dict, uid: int | None, workdir: str) -> None
   # ptrace platform; the wake pipe sits at 3-4 and was just replaced).
   for fd in fds["all"]:
     os.close(fd)
+  if unshare is not None:
+    # Before the uid drop (it needs the sandbox's root); a failure fails the
+    # gate below, so no test runs with the previous tests' IPC or sockets.
+    unshare(_CLONE_NEWIPC | _CLONE_NEWNET)
   for name, value in limits.items():
     # CPU: the soft limit sends SIGXCPU, one second later the hard one kills.
     hard = value + 1 if name == "cpu" else value
@@ -169,10 +201,10 @@ def _enter_child(fds: dict, limits: dict, uid: int | None, workdir: str) -> None
 
 
 def _child(kind: str, fds: dict, limits: dict, uid: int | None, workdir: str,
-           source: str) -> None:
+           source: str, unshare=None) -> None:
   """The forked child: never returns."""
   try:
-    _enter_child(fds, limits, uid, workdir)
+    _enter_child(fds, limits, uid, workdir, unshare)
   except BaseException as e:  # pylint: disable=broad-except
     try:
       os.write(_REPORT_FD, b"F" + repr(e).encode("utf-8", "replace")[:1000])
@@ -433,6 +465,11 @@ class Harness:
     self.mode, self.uid, self.caps, self.scratch = mode, uid, caps, scratch
     self.stdout_cap, self.stderr_cap = stdout_cap, stderr_cap
     self.program = None
+    # Sandbox mode: every test child in fresh IPC and network namespaces (a
+    # child that cannot get them fails its gate: an infrastructure fault).
+    self._unshare = None
+    if mode == "sandbox":
+      self._unshare = _libc_unshare() or _no_unshare
     # SIGCHLD wakes the supervising select() through this pipe the moment a
     # test exits (no polling interval on every test's critical path).
     self._wake, wake_w = os.pipe()
@@ -497,7 +534,7 @@ class Harness:
     pid = os.fork()
     if pid == 0:
       _child(kind, dict(child_fds, all=every), limits, self.uid, workdir,
-             self.program["source"])
+             self.program["source"], self._unshare)
     for fd in child_fds.values():
       os.close(fd)
     # The nonce exists only after the fork, so no copy of it is in the child's
