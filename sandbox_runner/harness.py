@@ -228,10 +228,25 @@ def _trimmed_traceback(exc: BaseException) -> str:
   except BaseException:  # pylint: disable=broad-except
     # A program-defined __str__ that raises, or worse.
     text = f"{_safe_name(exc)}: <the exception could not be formatted>\n"
-  if len(text) > TRACEBACK_CAP:
-    half = TRACEBACK_CAP // 2
-    text = text[:half] + "\n[... traceback truncated ...]\n" + text[-half:]
-  return text
+  return cap_escaped(text, TRACEBACK_CAP)
+
+
+def cap_escaped(text: str, cap: int) -> str:
+  """`text`, cut in its middle so that its JSON form (`json.dumps`, ASCII
+  escapes: up to 12 bytes a character) is at most `cap` bytes.
+
+  The cap is on what crosses the pipe, decided before the escaping: a
+  character cap let a long non-ASCII line grow sixfold past the report's cap.
+  """
+  if len(text) * 12 + 2 <= cap or len(json.dumps(text)) <= cap:
+    return text
+  marker = "\n[... traceback truncated ...]\n"
+  keep = max(0, (cap - len(json.dumps(marker))) // 2)
+  head, tail = text[:keep], text[-keep:] if keep else ""
+  # Each pass at least halves the excess; a few passes at most.
+  while len(json.dumps(head)) + len(json.dumps(tail)) > keep * 2 + 4 and (head or tail):
+    head, tail = head[:len(head) * 3 // 4], tail[max(1, len(tail) // 4):]
+  return head + marker + tail
 
 
 def _safe_name(exc: BaseException) -> str:
@@ -302,8 +317,15 @@ def _conclude(record: dict, code: int, report: bool = True) -> None:
     os.set_blocking(_CHECKS_FD, True)  # The program may have changed it.
     _write_all(_REPORT_FD, _ASK)
     nonce = _read_exact(_CHECKS_FD, _NONCE_LEN)
-    _write_all(_REPORT_FD,
-               nonce + b" " + json.dumps(record).encode("utf-8", "replace") + b"\n")
+    # Two lines: what decides the verdict (small: always within the cap),
+    # then the traceback (capped in escaped bytes), so no traceback, however
+    # long or non-ASCII, can take the exception's kind with it.
+    record = dict(record)
+    tb = record.pop("traceback", None)
+    line = json.dumps(record).encode("ascii")
+    if isinstance(tb, str):
+      line += b"\n" + nonce + b" " + json.dumps({"traceback": tb}).encode("ascii")
+    _write_all(_REPORT_FD, nonce + b" " + line + b"\n")
   except BaseException:  # pylint: disable=broad-except
     pass  # The program closed or replaced the judge's fds: no report, no proof.
   os._exit(code)
@@ -438,6 +460,8 @@ def parse_report(data: bytes, nonce: bytes) -> dict:
       continue
     if isinstance(record, dict):
       records.append(record)
+  tracebacks = [r for r in records if set(r) == {"traceback"}]
+  records = [r for r in records if set(r) != {"traceback"}]
   if not records:
     return out
   out["done"] = all(r.get("done") is True for r in records)
@@ -445,7 +469,8 @@ def parse_report(data: bytes, nonce: bytes) -> dict:
     if "exception" in r:
       out["exception"] = _text(r.get("exception"), 100)
       out["in_tests"] = r.get("in_tests") is True
-      out["traceback"] = _text(r.get("traceback"), TRACEBACK_CAP + 100)
+      tb = tracebacks[0].get("traceback") if tracebacks else r.get("traceback")
+      out["traceback"] = _text(tb, TRACEBACK_CAP + 100)
       break
   return out
 
