@@ -140,8 +140,7 @@ class Sandbox:
   def exchange(self, header: dict, blobs: Sequence[bytes], deadline: float
                ) -> tuple[dict, list[bytes]]:
     """Sends one frame and returns the reply frame, all before `deadline`."""
-    payload = json.dumps(dict(header, blobs=[len(b) for b in blobs])).encode() + b"\n"
-    self._write(b"".join([payload, *blobs]), deadline)
+    self._write(harness_module.frame_bytes(header, blobs), deadline)
     reply = self.read_frame(deadline)
     lengths = reply.get("blobs", [])
     if not (isinstance(lengths, list) and all(type(n) is int and n >= 0 for n in lengths)
