@@ -66,6 +66,8 @@ _REPORT_FD, _CHECKS_FD = 3, 4
 # fd 5 out); the checks themselves never enter it.
 _REPLIES_FD = 5
 _RPC_LINE_CAP = 16 << 20
+# Memory held for the judge's own end of a test (see _run_user_code).
+_RESERVE = 2 << 20
 _GATE_OK = b"1"
 _NONCE_LEN = 32
 # The child's request for the nonce, on the report pipe.
@@ -380,6 +382,10 @@ def _run_user_code(source: str, assert_style: bool) -> None:
   main.__dict__.update(__builtins__=builtins, __file__=USER_FILE)
   sys.modules["__main__"] = main
   code, record = 0, {"done": False}
+  # Freed the moment the program's code is over (before the traceback, the
+  # exit handlers and the report are made), so a program that ends on a
+  # MemoryError at its RLIMIT_AS still leaves room to say so.
+  reserve = [bytearray(_RESERVE)]
   try:
     linecache.cache[USER_FILE] = (len(source), None, source.splitlines(True), USER_FILE)
     exec(compile(source, USER_FILE, "exec"), main.__dict__)
@@ -389,8 +395,10 @@ def _run_user_code(source: str, assert_style: bool) -> None:
       _serve_calls(main.__dict__)
     record["done"] = True
   except SystemExit as e:
+    reserve.clear()
     code = _exit_status(e)
   except BaseException as e:  # pylint: disable=broad-except
+    reserve.clear()
     tb = _trimmed_traceback(e)
     record.update(exception=_exception_kind(e), name=_safe_name(e), traceback=tb,
                   in_tests=_in_tests(e))
@@ -403,6 +411,7 @@ def _run_user_code(source: str, assert_style: bool) -> None:
     except BaseException:  # pylint: disable=broad-except
       pass
     code = 1
+  reserve.clear()
   _finalize()
   # In stdio style only an exception has anything to report (its kind and
   # traceback); a clean exit is judged by its status and stdout alone.
