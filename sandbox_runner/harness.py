@@ -68,6 +68,8 @@ _REPLIES_FD = 5
 _RPC_LINE_CAP = 16 << 20
 # Memory held for the judge's own end of a test (see _run_user_code).
 _RESERVE = 2 << 20
+# Test inputs up to this go to the child as a memory file (harness._run_child).
+_MEMFD_MAX = 16 << 20
 _GATE_OK = b"1"
 _NONCE_LEN = 32
 # The child's request for the nonce, on the report pipe.
@@ -176,6 +178,28 @@ def _libc_unshare():
       raise OSError(errno, f"unshare({flags:#x}): {os.strerror(errno)}")
 
   return unshare
+
+
+def _libc_malloc_control():
+  """Fixes glibc's malloc thresholds and returns `malloc_trim` (or None).
+
+  glibc raises its mmap threshold each time a large block is freed, so after
+  one test's 20 MiB input the next large buffers come from the heap and stay
+  there: every later test child was forked from a bigger harness (25 -> 195
+  MB measured), and could reuse that freed heap beyond its RLIMIT_AS. Fixed
+  thresholds keep large buffers in their own mappings (returned on free),
+  and `malloc_trim(0)` after each test gives back the rest.
+  """
+  try:
+    import ctypes  # pylint: disable=g-import-not-at-top
+    libc = ctypes.CDLL(None)
+    for option, value in ((-3, 128 << 10), (-1, 128 << 10)):  # M_MMAP_ / M_TRIM_THRESHOLD
+      libc.mallopt(option, value)
+    trim = libc.malloc_trim
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return trim
+  except (ImportError, OSError, AttributeError):
+    return None
 
 
 def _no_unshare(flags: int) -> None:
@@ -821,6 +845,7 @@ class Harness:
     self._unshare = None
     if mode == "sandbox":
       self._unshare = _libc_unshare() or _no_unshare
+    self._trim = _libc_malloc_control()
     # SIGCHLD wakes the supervising select() through this pipe the moment a
     # test exits (no polling interval on every test's critical path).
     self._wake, wake_w = os.pipe()
@@ -831,7 +856,7 @@ class Harness:
 
   def set_program(self, header: dict, source: bytes) -> dict:
     self.program = dict(header, source=source.decode("utf-8"))
-    result = self._run_child("compile", source, [])
+    result = self._run_child("compile", [source])
     if result["status"] in ("limits_failed", "harness_fault"):
       result.pop("stdout"), result.pop("stderr")
       return {"compile_failed": result}
@@ -843,9 +868,9 @@ class Harness:
     result.pop("stdout"), result.pop("stderr")
     return {"compile_failed": result}
 
-  def run_test(self, stdin: bytes) -> tuple[dict, list[bytes]]:
-    """Runs one stdio test."""
-    return self._blobs(self._run_child(self.program["style"], stdin))
+  def run_test(self, held: list[bytes]) -> tuple[dict, list[bytes]]:
+    """Runs one stdio test; `held` holds its input (emptied before the fork)."""
+    return self._blobs(self._run_child(self.program["style"], held))
 
   def run_assert_test(self, size: int) -> tuple[dict, list[bytes]]:
     """Runs one assert-style test whose checks (`size` bytes) wait on fd 0.
@@ -876,7 +901,7 @@ class Harness:
       raise RuntimeError("the checker did not take the checks")
     os.close(calls_w)
     os.close(replies_r)
-    result = self._run_child("assert", b"", rpc=(calls_r, replies_w),
+    result = self._run_child("assert", [b""], rpc=(calls_r, replies_w),
                              checker=(cpid, report_r), start=start)
     return self._blobs(result)
 
@@ -886,7 +911,7 @@ class Harness:
              result.pop("traceback", "").encode("utf-8", "replace")]
     return result, blobs
 
-  def _run_child(self, kind: str, stdin: bytes, rpc: tuple | None = None,
+  def _run_child(self, kind: str, held: list[bytes], rpc: tuple | None = None,
                  checker: tuple | None = None, start: float | None = None) -> dict:
     """Forks one child (assert style: beside the running checker)."""
     limits = _child_limits(self.program["memory_mb"], self.program["time_limit_s"], self.caps)
@@ -903,9 +928,27 @@ class Harness:
       if min(every) <= _CHECKS_FD:
         raise RuntimeError(f"pipe descriptors {every} collide with the child's 0-{_CHECKS_FD}")
     workdir = self.scratch[0] if self.scratch else os.getcwd()
-    # Input that fits the pipes goes in before the fork: the child then never
-    # blocks on it (each block and wake-up is costly under gVisor).
-    writers = {pipes["stdin"][1]: _prefill(pipes["stdin"][1], stdin)}
+    # Input goes in before the fork: the child then never blocks on it (each
+    # block and wake-up is costly under gVisor). Beyond a pipe's worth it goes
+    # into a memory file that becomes the child's stdin, and this process
+    # drops its copy first: every test is forked from the same address space
+    # (up to _MEMFD_MAX; a larger input is written through the pipe, and
+    # stays here meanwhile).
+    stdin = held.pop()
+    if _PIPE_BUF < len(stdin) <= _MEMFD_MAX:
+      memfd = os.memfd_create("stdin", 0)
+      _write_all(memfd, stdin)
+      os.lseek(memfd, 0, os.SEEK_SET)
+      del stdin
+      for fd in pipes.pop("stdin"):
+        os.close(fd)
+      child_fds["stdin"] = memfd
+      every = [fd for pair in pipes.values() for fd in pair] + [memfd] + (
+          [*rpc, checker[1]] if rpc else [])
+      writers = {}
+    else:
+      writers = {pipes["stdin"][1]: _prefill(pipes["stdin"][1], stdin)}
+      del stdin
     if not rpc:
       # Stays open for the nonce, sent when the child asks.
       writers[pipes["checks"][1]] = [b"", 0, True]
@@ -927,6 +970,12 @@ class Harness:
                              checker)
     result["fresh"] = not self._sweep(pid)
     return result
+
+  def trim(self) -> None:
+    """Gives freed memory back, so the next test forks from the same size."""
+    gc.collect()
+    if self._trim is not None:
+      self._trim(0)
 
   def _supervise(self, pid, pipes, writers: dict, start: float, limit: float,
                  nonce: bytes, checker: tuple | None = None) -> dict:
@@ -1262,9 +1311,10 @@ def main(argv=None) -> int:
       # The checks stay in the pipe: the checker reads them (never this process).
       write_frame(stdout, *harness.run_assert_test(sizes[0]))
     elif header["op"] == "test":
-      write_frame(stdout, *harness.run_test(_read_exact(0, sizes[0])))
+      write_frame(stdout, *harness.run_test([_read_exact(0, sizes[0])]))
     else:
       raise ValueError(f"unknown op {header['op']!r}")
+    harness.trim()  # While the host compares: off the next test's path.
 
 
 if __name__ == "__main__":

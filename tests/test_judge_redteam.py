@@ -276,3 +276,22 @@ def test_pathological_output_beside_a_correct_submission(judge):
   assert [r.verdict for r in results] == [sr.Verdict.WRONG_ANSWER, sr.Verdict.ACCEPTED,
                                           sr.Verdict.WRONG_ANSWER], results
   assert all(r.infra_attempts == 0 for r in results)
+
+
+def test_every_test_starts_from_the_same_address_space(judge):
+  """The harness does not grow across tests: a child's size at its first
+  line is the same after tests with large inputs and outputs (it grew
+  25 -> 195 MB over a submission before: later tests hit memory_limit)."""
+  program = ("import sys\n"
+             "vm = [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmSize')]\n"
+             "n = int(sys.stdin.read().split()[0])\n"
+             "sys.stdout.write('x' * n + '\\n')\n"
+             "sys.stderr.write(vm[0] + '\\n')\n")
+  sizes = [10, 8 << 20, 10, 24 << 20, 10, 4 << 20, 10, 10]
+  tests = [sr.TestCase(f"{n} " + "y" * min(n // 2, 12 << 20), "z") for n in sizes]
+  result = judge.run(sr.JudgeRequest(program, tests, time_limit_s=10.0, memory_mb=512))
+  kib = [int(t.stderr.split()[0]) for t in result.tests]
+  assert len(kib) == len(sizes), result
+  # A page or so of the program's own stdin object (a pipe or a memory file)
+  # is all that may differ; before, tens of MiB.
+  assert max(kib) - min(kib) <= 64, kib
