@@ -31,7 +31,9 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
+import weakref
 from typing import Sequence
 
 from sandbox_runner import compare
@@ -57,6 +59,53 @@ SCORING_CAPTURE = 4096
 SCORING_CAPTURE_PASSED = 256
 PROCESS_WARNING = ("WARNING: sandbox_runner backend='process' runs untrusted code as a "
                    "plain subprocess with rlimits only: NO isolation from this host.")
+
+
+class _SignalCleanup:
+  """SIGTERM / SIGINT in a process that holds Judges: abort them, then let
+  the signal do what it did before (a training job is preempted with SIGTERM;
+  without this, its sandboxes, memory cgroups and temp dir outlive it).
+
+  Installed by the first Judge made in the main thread (handlers can only be
+  set there), over whatever handler was there: a previous Python handler is
+  called after the cleanup, the default action is taken again (re-raised with
+  the default handler), and an ignored signal stays ignored (no cleanup).
+  One per process: the signal dispositions are process-wide.
+  """
+
+  def __init__(self):
+    self._judges: weakref.WeakSet = weakref.WeakSet()
+    self._previous: dict = {}
+    self._lock = threading.RLock()  # The handler runs in the thread it interrupts.
+
+  def register(self, judge: "Judge") -> None:
+    with self._lock:
+      self._judges.add(judge)
+      if threading.current_thread() is not threading.main_thread():
+        return
+      for signum in (signal.SIGTERM, signal.SIGINT):
+        current = signal.getsignal(signum)
+        if current is self._handle or current in (signal.SIG_IGN, None):
+          continue
+        self._previous[signum] = current
+        signal.signal(signum, self._handle)
+
+  def unregister(self, judge: "Judge") -> None:
+    with self._lock:
+      self._judges.discard(judge)
+
+  def _handle(self, signum, frame) -> None:
+    for judge in list(self._judges):
+      judge.abort()
+    previous = self._previous.get(signum, signal.SIG_DFL)
+    if callable(previous):
+      previous(signum, frame)
+      return
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)  # The default action, now that nothing is left.
+
+
+_SIGNALS = _SignalCleanup()
 
 
 class _ProgramFault(sandbox.InfraFault):
@@ -124,6 +173,7 @@ class Judge:
       raise
     self._batch = concurrent.futures.ThreadPoolExecutor(self.max_workers,
                                                         thread_name_prefix="judge")
+    _SIGNALS.register(self)
 
   @property
   def runsc_root(self) -> str | None:
@@ -353,7 +403,7 @@ class Judge:
       # not passed them; only the nonce-bearing report says they did.
       verdict = Verdict.ACCEPTED if reply.get("done") is True else Verdict.RUNTIME_ERROR
     else:
-      matched = test is not None and compare.outputs_match(stdout, test.expected_output)
+      matched = test is not None and compare.outputs_match(out, test.expected_output)
       verdict = Verdict.ACCEPTED if matched else Verdict.WRONG_ANSWER
     cap = self._capture(request, verdict)
     traceback = tb.decode("utf-8", "replace") if tb else _text(reply.get("traceback")) or None
@@ -375,6 +425,18 @@ class Judge:
       self._batch.shutdown(wait=True)
       self._pool.close()
     finally:
+      _SIGNALS.unregister(self)
+      shutil.rmtree(self._workdir, ignore_errors=True)
+
+  def abort(self) -> None:
+    """Close now, without waiting for submissions being judged: every
+    sandbox, cgroup and the temp dir removed (their results become
+    `infra_error`). Safe from a signal handler; SIGTERM/SIGINT call it."""
+    try:
+      self._batch.shutdown(wait=False, cancel_futures=True)
+      self._pool.abort()
+    finally:
+      _SIGNALS.unregister(self)
       shutil.rmtree(self._workdir, ignore_errors=True)
 
   def __enter__(self) -> "Judge":

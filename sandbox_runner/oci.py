@@ -31,7 +31,10 @@ from typing import Any, Sequence
 HARNESS_MOUNT = "/judge"
 SCRATCH_DIRS = ("/tmp", "/dev/shm")
 DEFAULT_RO_MOUNTS = ("/usr", "/lib", "/lib64", "/bin")
-_CAPABILITIES = ["CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_DAC_OVERRIDE", "CAP_FOWNER"]
+# CAP_SYS_ADMIN: for unshare(CLONE_NEWIPC | CLONE_NEWNET) per test (harness.py);
+# the test child drops every capability with its uid switch (setuid from 0).
+_CAPABILITIES = ["CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_DAC_OVERRIDE", "CAP_FOWNER",
+                 "CAP_SYS_ADMIN"]
 
 
 @dataclasses.dataclass(frozen=True)

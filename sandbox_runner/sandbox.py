@@ -129,16 +129,18 @@ class Sandbox:
     self._buffer = bytearray()
     self.ready: dict[str, Any] = {}
     self.blobs_cap = 64 << 20  # The launcher sets it from its limits.
-    self._lock = threading.Lock()
+    # Re-entrant: a signal handler (Judge.abort) may destroy a box in the
+    # thread that is already inside destroy().
+    self._lock = threading.RLock()
     self._destroyed = False
+    self.on_destroy = None  # The launcher's bookkeeping of live sandboxes.
     os.set_blocking(proc.stdout.fileno(), False)
     os.set_blocking(proc.stdin.fileno(), False)
 
   def exchange(self, header: dict, blobs: Sequence[bytes], deadline: float
                ) -> tuple[dict, list[bytes]]:
     """Sends one frame and returns the reply frame, all before `deadline`."""
-    payload = json.dumps(dict(header, blobs=[len(b) for b in blobs])).encode() + b"\n"
-    self._write(b"".join([payload, *blobs]), deadline)
+    self._write(harness_module.frame_bytes(header, blobs), deadline)
     reply = self.read_frame(deadline)
     lengths = reply.get("blobs", [])
     if not (isinstance(lengths, list) and all(type(n) is int and n >= 0 for n in lengths)
@@ -260,10 +262,33 @@ class Sandbox:
       os.unlink(self._stderr_path)
     except OSError:
       pass
+    if self.on_destroy is not None:
+      self.on_destroy(self)
 
 
 def _blobs_cap(limits: oci.SandboxLimits) -> int:
   return ((limits.stdout_cap_mb + limits.stderr_cap_mb) << 20) + _BLOBS_SLACK
+
+
+class _LiveSet:
+  """The sandboxes a launcher started and nobody destroyed yet (for `abort`)."""
+
+  def __init__(self):
+    self._boxes: set = set()
+    self._lock = threading.Lock()
+
+  def add(self, box: Sandbox) -> None:
+    box.on_destroy = self.discard
+    with self._lock:
+      self._boxes.add(box)
+
+  def discard(self, box: Sandbox) -> None:
+    with self._lock:
+      self._boxes.discard(box)
+
+  def snapshot(self) -> list:
+    with self._lock:
+      return list(self._boxes)
 
 
 class GVisorLauncher:
@@ -290,6 +315,7 @@ class GVisorLauncher:
                   *extra_flags]
     self._ids = itertools.count()
     self._prefix = uuid.uuid4().hex[:8]
+    self.live = _LiveSet()
 
   def start(self) -> Sandbox:
     name = f"rlef-{self._prefix}-{next(self._ids)}"
@@ -304,6 +330,7 @@ class GVisorLauncher:
         cgroup.remove()
         raise InfraFault(f"cannot start {self.runsc}: {e}") from e
     box = Sandbox(proc, name, stderr_path, kill=self._kill, cgroup=cgroup)
+    self.live.add(box)
     box.blobs_cap = _blobs_cap(self.limits)
     try:
       ready = box.read_frame(time.monotonic() + BOOT_TIMEOUT_S).get("ready", {})
@@ -354,6 +381,7 @@ class ProcessLauncher:
   def __init__(self, workdir: str, limits: oci.SandboxLimits, interpreter: str):
     self.workdir, self.limits, self.interpreter = workdir, limits, interpreter
     self._ids = itertools.count()
+    self.live = _LiveSet()
 
   def start(self) -> Sandbox:
     name = f"process-{next(self._ids)}"
@@ -379,6 +407,7 @@ class ProcessLauncher:
         raise InfraFault(f"cannot start {self.interpreter}: {e}") from e
     box = Sandbox(proc, name, stderr_path,
                   cleanup=lambda: shutil.rmtree(scratch, ignore_errors=True))
+    self.live.add(box)
     box.blobs_cap = _blobs_cap(self.limits)
     try:
       box.ready = box.read_frame(time.monotonic() + BOOT_TIMEOUT_S).get("ready", {})
@@ -434,6 +463,16 @@ class Pool:
     if isinstance(item, Exception):
       raise item
     return item
+
+  def abort(self) -> None:
+    """Now, from any thread or a signal handler: no new boots, boots in
+    flight finished (so none outlives this), every live sandbox destroyed
+    (pooled, or in a worker's hands: its exchange fails at once)."""
+    self._closed = True
+    self._boots.shutdown(wait=True, cancel_futures=True)
+    for box in self._launcher.live.snapshot():
+      box.destroy()
+    self._launcher.cleanup()
 
   def close(self) -> None:
     self._closed = True

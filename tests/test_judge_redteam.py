@@ -189,3 +189,109 @@ def test_property_random_attacks_never_infra_error_nor_forged_accepts(judge):
       assert result.verdict is sr.Verdict.ACCEPTED, (request.program, result.tests)
     else:
       assert result.verdict is not sr.Verdict.ACCEPTED, request.program
+
+
+# Pollution a test can leave for the next (each piece runs after the answer).
+_POLLUTE = [
+    "import ctypes\nlibc = ctypes.CDLL(None)\nlibc.shmget({key}, 4096, 0o1666)\n"
+    "libc.semget({key}, 1, 0o1666)\nlibc.msgget({key}, 0o1666)\n",
+    "import ctypes, os\nrt = ctypes.CDLL('librt.so.1')\n"
+    "rt.mq_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_int, ctypes.c_void_p]\n"
+    "rt.mq_open(b'/q{key}', os.O_CREAT | os.O_RDWR, 0o666, None)\n",
+    "import socket\ns = socket.socket(socket.AF_UNIX)\ntry:\n  s.bind('\\0a{key}')\n  s.listen(1)\n"
+    "except OSError:\n  pass\nimport os\nif os.fork() == 0:\n  os.setsid()\n  import time\n"
+    "  time.sleep(60)\n",
+    "import socket\nl = socket.socket()\nl.bind(('127.0.0.1', 40000 + {key} % 1000))\nl.listen(1)\n"
+    "c = socket.create_connection(l.getsockname())\na, _ = l.accept()\na.close()\nc.close()\n",
+    "import os\nopen('/tmp/f{key}', 'w').write('x')\nopen('/dev/shm/g{key}', 'w').write('y')\n",
+    "x = [bytearray(1 << 20) for _ in range({key} % 64)]\n",
+]
+# Run first by every test: what the previous tests could have left.
+_PROBE = """
+import ctypes, os, socket
+stale = []
+libc = ctypes.CDLL(None)
+for key in KEYS:  # gVisor has no /proc/sysvipc: ask for each key instead.
+  if libc.shmget(key, 0, 0) >= 0 or libc.semget(key, 0, 0) >= 0 or libc.msgget(key, 0) >= 0:
+    stale.append("sysv")
+if os.listdir("/tmp") or os.listdir("/dev/shm"):
+  stale.append("files")
+mine = [p for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid()
+        and os.stat("/proc/" + p).st_uid == os.getuid()]
+if mine:
+  stale.append("processes")
+rt = ctypes.CDLL("librt.so.1", use_errno=True)
+rt.mq_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_int, ctypes.c_void_p]
+for key in KEYS:
+  if rt.mq_open(b"/q%d" % key, os.O_RDONLY, 0, None) >= 0:
+    stale.append("mqueue")
+  try:
+    socket.socket(socket.AF_UNIX).connect("\\0a%d" % key)
+    stale.append("abstract socket")
+  except OSError:
+    pass
+  s = socket.socket()
+  try:
+    s.bind(("127.0.0.1", 40000 + key % 1000))
+  except OSError:
+    stale.append("port")
+  s.close()
+"""
+
+
+def test_property_correct_program_accepted_whatever_earlier_tests_did(judge):
+  """Each program answers every test rightly, but only if nothing an earlier
+  test did is visible (the probe), and then leaves random pollution behind."""
+  rng = random.Random(19)
+  requests = []
+  for _ in range(6):
+    n_tests = rng.randint(3, 5)
+    keys = [rng.randrange(1, 1 << 20) for _ in range(n_tests)]
+    body = []
+    for i, key in enumerate(keys):
+      pieces = rng.sample(_POLLUTE, rng.randint(1, 3))
+      body.append(f"if t == {i}:\n" + "".join(
+          "".join(f"  {line}\n" for line in p.format(key=key).splitlines()) for p in pieces))
+    program = (f"KEYS = {keys}\n" + _PROBE +
+               "a, b, t = map(int, input().split())\n"
+               "print(a + b if not stale else 'stale ' + ' '.join(stale), flush=True)\n"
+               + "".join(body))
+    tests = [sr.TestCase(f"{i} 3 {i}\n", f"{i + 3}\n") for i in range(n_tests)]
+    requests.append(sr.JudgeRequest(program, tests, time_limit_s=10.0, memory_mb=256))
+  for request, result in zip(requests, judge.run_batch(requests)):
+    assert result.verdict is sr.Verdict.ACCEPTED, (request.program, result.tests)
+    assert _host_leftovers(judge, result.sandbox_ids) == []
+
+
+def test_pathological_output_beside_a_correct_submission(judge):
+  """One program prints 8 MiB of digits ending in a letter (quadratic for a
+  backtracking number pattern, hours at this size); the correct submission
+  judged beside it in the same batch is accepted, and both finish."""
+  bomb = sr.JudgeRequest("import sys\nsys.stdout.write('7' * (8 << 20) + 'x')\n",
+                         [sr.TestCase("", "7")] * 3, time_limit_s=10.0)
+  good = sr.JudgeRequest("print(sum(map(int, input().split())))",
+                         [sr.TestCase(f"{i} 3\n", f"{i + 3}\n") for i in range(20)],
+                         time_limit_s=2.0)
+  results = judge.run_batch([bomb, good, bomb])
+  assert [r.verdict for r in results] == [sr.Verdict.WRONG_ANSWER, sr.Verdict.ACCEPTED,
+                                          sr.Verdict.WRONG_ANSWER], results
+  assert all(r.infra_attempts == 0 for r in results)
+
+
+def test_every_test_starts_from_the_same_address_space(judge):
+  """The harness does not grow across tests: a child's size at its first
+  line is the same after tests with large inputs and outputs (it grew
+  25 -> 195 MB over a submission before: later tests hit memory_limit)."""
+  program = ("import sys\n"
+             "vm = [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmSize')]\n"
+             "n = int(sys.stdin.read().split()[0])\n"
+             "sys.stdout.write('x' * n + '\\n')\n"
+             "sys.stderr.write(vm[0] + '\\n')\n")
+  sizes = [10, 8 << 20, 10, 24 << 20, 10, 4 << 20, 10, 10]
+  tests = [sr.TestCase(f"{n} " + "y" * min(n // 2, 12 << 20), "z") for n in sizes]
+  result = judge.run(sr.JudgeRequest(program, tests, time_limit_s=10.0, memory_mb=512))
+  kib = [int(t.stderr.split()[0]) for t in result.tests]
+  assert len(kib) == len(sizes), result
+  # A page or so of the program's own stdin object (a pipe or a memory file)
+  # is all that may differ; before, tens of MiB.
+  assert max(kib) - min(kib) <= 64, kib
