@@ -123,6 +123,8 @@ class Tokenizer:
     self.start_header_id = self.special_tokens["<|start_header_id|>"]
     self.end_header_id = self.special_tokens["<|end_header_id|>"]
     self.stop_tokens: tuple[int, ...] = (self.eos_id, self.eom_id, self.eot_id)
+    # Meta's format puts nothing between a turn's end token and the next header.
+    self.turn_suffix: tuple[int, ...] = ()
 
   def __repr__(self) -> str:
     return f"Tokenizer({self.path!r}, vocab_size={self.vocab_size})"
@@ -155,10 +157,15 @@ class Tokenizer:
     """One turn: header, content, `<|eot_id|>`."""
     return self.render_header(message["role"]) + self.encode(message["content"]) + [self.eot_id]
 
+  def dialog_prefix(self, first_role: str = "user") -> list[int]:
+    """What opens every dialog: BOS (Meta's format has no default system turn)."""
+    del first_role
+    return [self.bos_id]
+
   def render_dialog(self, messages: Sequence[Mapping[str, str]],
                     add_generation_prompt: bool = True) -> list[int]:
     """Meta's chat format: BOS, every turn, then the assistant header."""
-    ids = [self.bos_id]
+    ids = self.dialog_prefix()
     for message in messages:
       ids.extend(self.render_message(message))
     if add_generation_prompt:
