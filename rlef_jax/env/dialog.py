@@ -5,7 +5,10 @@ Sampled ids enter as sampled (never re-tokenized from their text), so each
 with the tokenizer's own `render_message` / `render_header`. A dialog whose
 responses all stopped on `<|eot_id|>` is exactly
 `tokenizer.render_dialog(messages)`; a response cut by the token budget is
-closed with an `<|eot_id|>` that the policy did not sample (mask False).
+closed with an `<|eot_id|>` that the policy did not sample (mask False). The
+chat format comes from the tokenizer: `dialog_prefix` opens the dialog (Llama
+3: BOS; ChatML: the default system turn) and `turn_suffix` follows each end
+of turn (Llama 3: nothing; ChatML: a newline), both unsampled.
 `value_positions[t]` is the last token of the assistant header that opens
 response t: the prompt c_t's last token, where PPO reads V(c_t).
 
@@ -37,7 +40,9 @@ class Dialog:
 
   @classmethod
   def start(cls, tokenizer, prompt: str) -> "Dialog":
-    d = cls([tokenizer.bos_id], [False], [-1], [0.0], [], [])
+    prefix = tokenizer.dialog_prefix("user")
+    n = len(prefix)
+    d = cls(list(prefix), [False] * n, [-1] * n, [0.0] * n, [], [])
     d.add_user(prompt, tokenizer)
     return d
 
@@ -63,6 +68,7 @@ class Dialog:
     self._extend(sample.ids, True, turn, [float(x) for x in sample.logprobs])
     if not sample.stopped:
       self._extend([tokenizer.eot_id], False)
+    self._extend(list(tokenizer.turn_suffix), False)
     self.messages.append({"role": "assistant", "content": sample.text})
 
   def prompt_ids(self) -> list[int]:
