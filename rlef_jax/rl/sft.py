@@ -156,11 +156,13 @@ def load_dialogs(cfg: SFTConfig) -> list[list[dict]]:
 
 
 def encode(tokenizer, dialog: Dialog) -> tuple[list[int], list[bool]]:
-  """(ids, loss mask): the dialog rendered; True on the last response and its eot."""
+  """(ids, loss mask): the dialog rendered; True on the last response, its eot
+  and the chat format's turn suffix (ChatML's newline; none for Llama 3)."""
   if not dialog or dialog[-1]["role"] != "assistant":
     raise ValueError("an SFT dialog must end with an assistant message")
   prompt = tokenizer.render_dialog(list(dialog[:-1]), add_generation_prompt=True)
-  target = tokenizer.encode(dialog[-1]["content"]) + [tokenizer.eot_id]
+  target = (tokenizer.encode(dialog[-1]["content"]) + [tokenizer.eot_id]
+            + list(getattr(tokenizer, "turn_suffix", ())))
   return prompt + target, [False] * len(prompt) + [True] * len(target)
 
 
