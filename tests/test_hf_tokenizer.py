@@ -148,3 +148,13 @@ def test_gguf_without_bpe_tokenizer(tmp_path):
     tokenizer.load_hf_tokenizer(path)
   with pytest.raises(FileNotFoundError, match="neither a GGUF file nor a folder"):
     tokenizer.load_hf_tokenizer(pathlib.Path(tmp_path) / "absent.gguf")
+
+
+def test_sft_encoding_is_the_chat_template_with_the_last_answer_as_target(smollm2):
+  from rlef_jax.rl import sft  # pylint: disable=import-outside-toplevel
+  ours, ref = smollm2
+  dialog = THREE_TURNS + [{"role": "assistant", "content": "```python\nprint(2)\n```"}]
+  ids, mask = sft.encode(ours, dialog)
+  assert ids == ref_chat(ref, dialog, add_generation_prompt=False)
+  target = [i for i, m in zip(ids, mask) if m]
+  assert ours.decode(target) == "```python\nprint(2)\n```<|im_end|>\n"
