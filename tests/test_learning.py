@@ -3,32 +3,28 @@
 A random-init 1-layer tiny Llama answers each problem with ONE sampled token
 (`max_new_tokens=1`). A thin policy wrapper renders that token as the program
 `print(<id>)`, and a deterministic judge accepts it when the id lies in a
-target set (every id divisible by 3: about a third of the vocabulary, so the
-start solves ~1/3). Everything between is the project's own loop:
-`sampling.generate` (via `env.policy.ModelPolicy`, with its behaviour
-log-probs), `env.rollout.run_episodes` (Dialog, records, `to_rollouts`),
-`rl.trainer.Trainer` with lag 1 (round k+1 sampled from the policy before
-update k: the truncated importance weight is live) and the jitted, sharded PPO
-update (`rl.update.make_update`).
+target set (30% of the vocabulary along one output-layer direction, see
+`target_ids`), so the start solves ~1/3. Everything between is the project's
+own loop: `sampling.generate` (via `env.policy.ModelPolicy`, with its
+behaviour log-probs), `env.rollout.run_episodes` (Dialog, records,
+`to_rollouts`), `rl.trainer.Trainer` with lag 1 (round k+1 sampled from the
+policy before update k: the truncated importance weight is live) and the
+jitted, sharded PPO update (`rl.update.make_update`).
 
-Headline: the training solve rate rises from ~0.3 to > 0.8 within 10 rounds.
-A one-token response makes each failure mode total rather than partial:
+Headline: the training solve rate rises from ~0.34 to > 0.8 within 8 rounds.
+A flipped advantage sign (the loop learns to avoid the set) and a response
+mask shifted by one token (the one sampled token gets no gradient) fail it.
 
-* flipped advantage sign: the loop learns to avoid the target set;
-* response mask shifted by one: the sampled token gets no policy gradient;
-* behaviour log-prob shifted by one: the response token's pi_b is the 0.0 of a
-  neighbouring unsampled token, so its weight min(pi/pi_b, 1) = pi ~ 1e-3 and
-  the gradient vanishes.
-
-A broken lag correction (the weight dropped, or pi_b and pi_old swapped) does
-not stop a bandit from learning, so invariants every correct loop satisfies
-are checked in the same run, per update (one optimizer step per round, so the
-reported metrics are measured at pi = pi_old): the batch's behaviour
-log-probs equal the teacher-forced log-probs of the policy that sampled it;
-the reported importance-weight statistics and policy loss equal a direct
-computation of docs/ppo.md's formula; approx_kl is 0 and the lag is real
-(some weights < 1). `tools/mutation_check.sh` applies each mutation in
-tests/mutations/ to a copy of the tree and shows this test failing.
+A mis-aligned behaviour log-prob or a broken lag correction only reweights
+tokens, which Adam and a bandit largely forgive, so invariants every correct
+loop satisfies are checked in the same run, per update (one optimizer step per
+round, so the reported metrics are measured at pi = pi_old): the batch's
+behaviour log-probs equal the teacher-forced log-probs of the params that
+sampled it; the reported importance-weight statistics and policy loss equal a
+direct computation of docs/ppo.md's formula; approx_kl is 0, round 0's
+weights are 1 and later rounds are visibly stale. `tools/mutation_check.sh`
+applies each mutation in tests/mutations/ to a copy of the tree and shows this
+test failing on each.
 """
 
 from __future__ import annotations
@@ -229,7 +225,7 @@ def test_rl_loop_raises_reward_and_keeps_its_invariants(tmp_path, monkeypatch):
     # The loss with the truncated weight min(pi_old / pi_b, 1), in every round whose
     # rewards differ (with equal rewards the normalised advantages are noise).
     if 0 < c["solved"] < c["episodes"]:
-      np.testing.assert_allclose(got["policy_loss"], c["policy_loss"], atol=1e-4,
+      np.testing.assert_allclose(got["policy_loss"], c["policy_loss"], atol=1e-5,
                                  err_msg=where)
   # Round 0 is synchronous (rounds 0 and 1 both sample P_0): every weight is 1.
   assert abs(checks[0]["is_weight_min"] - 1) < 1e-4 and abs(checks[0]["is_weight_max"] - 1) < 1e-4
