@@ -67,8 +67,8 @@ def target_ids(params, fraction: float = TARGET_FRACTION, seed: int = 0) -> np.n
 
   Moving the hidden state along u raises every target logit at once, so the
   policy can learn the set from the few ids a round samples; a set without
-  such a direction (e.g. every third id) is a 4352-armed bandit that 10 rounds
-  of 32 episodes cannot learn.
+  such a direction (every third id) is a 4352-armed bandit: measured, 10
+  rounds of 32 episodes at lr 3e-3 stayed at solve rates 0.22-0.50.
   """
   kernel = np.asarray(jax.device_get(params["lm_head"]["kernel"]), np.float32)  # [d, V]
   u = np.random.default_rng(seed).standard_normal(kernel.shape[0])
