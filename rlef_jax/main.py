@@ -242,7 +242,7 @@ def resolve_gin_file(name: str) -> str:
                    f"{GIN_DIR}); known: {', '.join(sorted(p.name for p in GIN_DIR.glob('*.gin')))}")
 
 
-def _register_configurables() -> None:
+def register_configurables() -> None:
   """Imports every module with configurables, so gin can check every binding."""
   from rlef_jax import launch  # pylint: disable=import-outside-toplevel
 
@@ -282,7 +282,7 @@ def main(argv) -> None:
   from rlef_jax.checkpoints import CheckpointError  # pylint: disable=import-outside-toplevel
 
   try:
-    _register_configurables()
+    register_configurables()
     _parse(_GIN_FILE.value, _GIN_BINDINGS.value)
     ok = run()
   except (UsageError, launch.LaunchError, CheckpointError) as e:

@@ -54,7 +54,8 @@ def sha256(path: str | pathlib.Path) -> str:
 
 def parse_recipe(recipe: str | pathlib.Path, bindings: Sequence[str] = ()) -> None:
   """Parses `recipe` (and base.gin from its folder) into gin's global config."""
-  launch.register_all()
+  from rlef_jax import main as rlef_main  # pylint: disable=import-outside-toplevel
+  rlef_main.register_configurables()
   gin.clear_config()
   gin.add_config_file_search_path(str(pathlib.Path(recipe).resolve().parent))
   gin.parse_config_files_and_bindings([str(recipe)], list(bindings))
@@ -113,8 +114,9 @@ def _machine() -> dict[str, Any]:
 
 
 def export(workdir: str | pathlib.Path, recipe: str | pathlib.Path, out: str | pathlib.Path,
-           bindings: Sequence[str] = (), eval_report: str | pathlib.Path | None = None
-           ) -> dict[str, Any]:
+           bindings: Sequence[str] = (),
+           eval_report: str | pathlib.Path | Sequence[str | pathlib.Path] | None = None,
+           notes: Sequence[str] = ()) -> dict[str, Any]:
   """Writes `out` (HF folder + provenance.json) from the `sft` run in `workdir`."""
   workdir, out = pathlib.Path(workdir), pathlib.Path(out)
   report = json.loads((workdir / "report.json").read_text())
@@ -149,9 +151,12 @@ def export(workdir: str | pathlib.Path, recipe: str | pathlib.Path, out: str | p
       "fixed_batch": FIXED_BATCH, "fixed_batch_loss": loss,
       "wall_s": report["seconds"], "peak_rss_mb": report.get("peak_rss_mb"),
       "machine": _machine(), "parameters": int(sum(x.size for x in jax.tree.leaves(params))),
+      "notes": list(notes),
   }
-  if eval_report is not None:
-    prov["solve_rates"] = json.loads(pathlib.Path(eval_report).read_text())["solve_rates"]
+  reports = [eval_report] if isinstance(eval_report, (str, pathlib.Path)) else eval_report or []
+  if reports:
+    prov["solve_rates"] = [row for path in reports
+                           for row in json.loads(pathlib.Path(path).read_text())["solve_rates"]]
   (out / "provenance.json").write_text(json.dumps(prov, indent=2) + "\n")
   return prov
 
@@ -162,10 +167,13 @@ def main(argv: Sequence[str] | None = None) -> int:
   ap.add_argument("--gin_file", default=str(ROOT / "gin" / "tiny_sft.gin"))
   ap.add_argument("--gin_bindings", action="append", default=[])
   ap.add_argument("--out", default=str(launch.NAMED_WEIGHTS["tiny-warm-start"]))
-  ap.add_argument("--eval_report", default=None,
-                  help="an eval report.json whose solve_rates go into the provenance")
+  ap.add_argument("--eval_report", action="append", default=[],
+                  help="an eval report.json whose solve_rates go into the provenance "
+                       "(repeatable: one per split)")
+  ap.add_argument("--note", action="append", default=[], help="a line for `notes`")
   args = ap.parse_args(argv)
-  prov = export(args.workdir, args.gin_file, args.out, args.gin_bindings, args.eval_report)
+  prov = export(args.workdir, args.gin_file, args.out, args.gin_bindings, args.eval_report,
+                args.note)
   print(json.dumps({k: prov[k] for k in ("steps", "tokens_seen", "final_loss",
                                          "fixed_batch_loss", "wall_s")}))
   return 0
