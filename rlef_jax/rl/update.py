@@ -509,6 +509,10 @@ class BucketedUpdate:
     replicated = None if mesh is None else NamedSharding(mesh, PartitionSpec())
     state_sh = None if mesh is None else state_shardings(config, cfg, mesh)
     self.shapes: set[tuple[str, int, int]] = set()
+    # Host-made indices and counts, the same on every process: replicated
+    # global arrays on a mesh (so multi-process programs take them).
+    self._host = ((lambda x: x) if mesh is None else
+                  (lambda x: jax.device_put(x, replicated)))
 
     def take(x, idx, length):
       x = x[idx]
@@ -583,21 +587,23 @@ class BucketedUpdate:
     for idx, length in plan:
       self.shapes.add(("score", len(idx), length))
       scored.append(self._score(state.policy_params, ref_params, state.value_params,
-                                batch.tokens, idx.astype(np.int32), length))
-    data, stats = self._assemble(batch, tuple(scored), np.argsort(order).astype(np.int32))
+                                batch.tokens, self._host(idx.astype(np.int32)), length))
+    data, stats = self._assemble(batch, tuple(scored),
+                                 self._host(np.argsort(order).astype(np.int32)))
 
     # Minibatch i of an epoch: rows perm[i::n], as the fused program's strided split.
     steps = []
     for epoch in range(cfg.epochs):
       for i in range(cfg.num_minibatches):
         mb_rows = perms[epoch][i::cfg.num_minibatches]
-        total_tokens = np.float32(tokens[mb_rows].sum())
-        total_turns = np.float32(turns[mb_rows].sum())
+        total_tokens = self._host(np.float32(tokens[mb_rows].sum()))
+        total_turns = self._host(np.float32(turns[mb_rows].sum()))
         acc = None
         for idx, length in length_chunks(mb_rows, lengths, rows, cfg.min_bucket, max_len):
           self.shapes.add(("grads", len(idx), length))
           acc = self._grads(state.policy_params, state.value_params, acc, data,
-                            idx.astype(np.int32), length, total_tokens, total_turns)
+                            self._host(idx.astype(np.int32)), length, total_tokens,
+                            total_turns)
         state, metrics = self._apply(state, acc)
         steps.append(metrics)
     return state, self._reduce(tuple(steps), stats)
