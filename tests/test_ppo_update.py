@@ -167,12 +167,14 @@ def single_device_update():
   return _one_update(EQUIV_CFG)
 
 
-def test_sharded_update_equals_single_device(single_device_update):
+@pytest.mark.parametrize("length_buckets", [True, False])
+def test_sharded_update_equals_single_device(single_device_update, length_buckets):
   if jax.device_count() < 8:
     pytest.skip("needs 8 (virtual) devices; conftest sets them up for CPU")
   mesh = sharding.make_mesh(sharding.MeshConfig(data=2, fsdp=2, tensor=2))
   single_state, single_metrics = single_device_update
-  sharded_state, sharded_metrics = _one_update(EQUIV_CFG, mesh)
+  sharded_state, sharded_metrics = _one_update(
+      dataclasses.replace(EQUIV_CFG, length_buckets=length_buckets), mesh)
   _assert_metrics_close(single_metrics, sharded_metrics)
   _assert_states_close(single_state, sharded_state)
   params, _ = _init()
@@ -182,8 +184,11 @@ def test_sharded_update_equals_single_device(single_device_update):
 
 
 def test_microbatches_accumulate_exactly(single_device_update):
+  # The fused program's micro-batches (the bucketed update sums its length
+  # chunks instead), against the bucketed single-device update.
   whole_state, whole_metrics = single_device_update
-  micro_state, micro_metrics = _one_update(dataclasses.replace(EQUIV_CFG, microbatches=2))
+  micro_state, micro_metrics = _one_update(
+      dataclasses.replace(EQUIV_CFG, microbatches=2, length_buckets=False))
   _assert_metrics_close(whole_metrics, micro_metrics)
   _assert_states_close(whole_state, micro_state)
 
