@@ -414,6 +414,30 @@ def resolve_workdir(path: str | os.PathLike[str]) -> pathlib.Path:
   return pathlib.Path(path).expanduser().absolute()
 
 
+def enable_compilation_cache(path: str | os.PathLike[str] | None) -> pathlib.Path | None:
+  """JAX's persistent compilation cache in `path` (None: turned off), for this process.
+
+  A job edge calls it once with a folder of its work directory, so that a
+  relaunch, a resumed run and every stage of a pipeline (SFT, RLEF's length
+  buckets, evaluation's sampler shapes) load the programs an earlier run
+  compiled instead of compiling them again. Every program is kept, however
+  quick its compile or small its executable. Not for library code: it sets
+  process-wide JAX options.
+  """
+  from jax.experimental.compilation_cache import compilation_cache  # pylint: disable=import-outside-toplevel
+
+  if path is not None:
+    path = pathlib.Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+  jax.config.update("jax_compilation_cache_dir", None if path is None else str(path))
+  jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+  jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+  # The cache is set up at a process's first compile; start over so the folder
+  # counts even when something compiled before this call.
+  compilation_cache.reset_cache()
+  return path
+
+
 def sharded(items: Sequence[Any], index: int, count: int) -> list[Any]:
   """The contiguous `index`-th of `count` equal parts (the caller checks divisibility)."""
   per = len(items) // count

@@ -214,8 +214,14 @@ class UsageError(Exception):
 
 
 @gin.configurable
-def run(job: str = gin.REQUIRED, workdir: str = "runs/latest") -> bool:
-  """Runs the named job in `workdir` (relative: to the directory the command runs in)."""
+def run(job: str = gin.REQUIRED, workdir: str = "runs/latest",
+        compilation_cache: str | None = "compile_cache") -> bool:
+  """Runs the named job in `workdir` (relative: to the directory the command runs in).
+
+  `compilation_cache`: JAX's persistent compilation cache, a folder of the
+  work directory (absolute: anywhere; None: off), so a relaunch compiles
+  nothing it compiled before (`launch.enable_compilation_cache`).
+  """
   if job not in JOBS:
     raise UsageError(f"unknown job {job!r}; known: {', '.join(sorted(JOBS))} "
                      "(set run.job in the gin file or with --gin_bindings)")
@@ -227,6 +233,8 @@ def run(job: str = gin.REQUIRED, workdir: str = "runs/latest") -> bool:
   out = Workdir(launch.resolve_workdir(_WORKDIR.value or workdir),
                 primary=jax.process_index() == 0)
   logging.info("job %s, workdir %s", job, out.path)
+  if compilation_cache is not None:
+    launch.enable_compilation_cache(out.path / compilation_cache)
   try:
     return JOBS[job](out)
   finally:

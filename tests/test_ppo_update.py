@@ -167,12 +167,14 @@ def single_device_update():
   return _one_update(EQUIV_CFG)
 
 
-def test_sharded_update_equals_single_device(single_device_update):
+@pytest.mark.parametrize("length_buckets", [True, False])
+def test_sharded_update_equals_single_device(single_device_update, length_buckets):
   if jax.device_count() < 8:
     pytest.skip("needs 8 (virtual) devices; conftest sets them up for CPU")
   mesh = sharding.make_mesh(sharding.MeshConfig(data=2, fsdp=2, tensor=2))
   single_state, single_metrics = single_device_update
-  sharded_state, sharded_metrics = _one_update(EQUIV_CFG, mesh)
+  sharded_state, sharded_metrics = _one_update(
+      dataclasses.replace(EQUIV_CFG, length_buckets=length_buckets), mesh)
   _assert_metrics_close(single_metrics, sharded_metrics)
   _assert_states_close(single_state, sharded_state)
   params, _ = _init()
@@ -182,8 +184,11 @@ def test_sharded_update_equals_single_device(single_device_update):
 
 
 def test_microbatches_accumulate_exactly(single_device_update):
+  # The fused program's micro-batches (the bucketed update sums its length
+  # chunks instead), against the bucketed single-device update.
   whole_state, whole_metrics = single_device_update
-  micro_state, micro_metrics = _one_update(dataclasses.replace(EQUIV_CFG, microbatches=2))
+  micro_state, micro_metrics = _one_update(
+      dataclasses.replace(EQUIV_CFG, microbatches=2, length_buckets=False))
   _assert_metrics_close(whole_metrics, micro_metrics)
   _assert_states_close(whole_state, micro_state)
 
@@ -262,3 +267,79 @@ def test_update_with_a_mesh_lowers_from_abstract_shapes():
   compiled = ppo_update.make_update(CFG, EQUIV_CFG, mesh).lower(state, ref, batch, key).compile()
   assert compiled.memory_analysis().temp_size_in_bytes > 0
   assert "all-gather" in compiled.as_text()  # FSDP gathers weights at their use
+
+
+def _uneven_batch(seed=10, b=16):
+  """`_batch` with turn 2 dropped on every other row: rows of 12 and 22 tokens."""
+  batch = _batch(seed, b)
+  short = np.arange(b) % 2 == 1
+  turn_index = np.array(batch.turn_index)
+  turn_index[short] = np.where(turn_index[short] == 1, -1, turn_index[short])
+  tokens = np.array(batch.tokens)
+  tokens[short, PROMPT + RESP:] = 0
+  turn_mask = np.array(batch.turn_mask)
+  turn_mask[short, 1] = False
+  rewards = np.array(batch.rewards)
+  rewards[short] = [0.5, 0.0]
+  return batch.replace(tokens=jnp.asarray(tokens), turn_index=jnp.asarray(turn_index),
+                       response_mask=jnp.asarray(turn_index >= 0), turn_mask=jnp.asarray(turn_mask),
+                       rewards=jnp.asarray(rewards),
+                       behaviour_logp=jnp.where(turn_index >= 0, batch.behaviour_logp, 0.0))
+
+
+def test_row_lengths_and_length_chunks():
+  lengths = np.asarray(ppo_update.row_lengths(_uneven_batch()))
+  np.testing.assert_array_equal(lengths, np.where(np.arange(16) % 2, PROMPT + RESP, SEQ - 2))
+  chunks = ppo_update.length_chunks(np.array([5, 0, 3, 2]), lengths, 2, 1, SEQ)
+  assert [(list(idx), n) for idx, n in chunks] == [([5, 3], 12), ([0, 2], 24)]
+  # Buckets never exceed the batch's padded length.
+  assert ppo_update.length_chunks(np.arange(4), lengths, 4, 128, SEQ)[0][1] == SEQ
+
+
+@pytest.mark.parametrize("bucket_rows", [1, 4])
+def test_length_buckets_give_the_fused_update(bucket_rows):
+  """Rows cut to their length bucket, chunk gradients summed: the fused update's
+  numbers (same minibatches, advantages and losses), to float summation order."""
+  batch = _uneven_batch()
+  fused_cfg = dataclasses.replace(EQUIV_CFG, length_buckets=False)
+  bucketed_cfg = dataclasses.replace(EQUIV_CFG, length_buckets=True, bucket_rows=bucket_rows,
+                                     min_bucket=1)
+  out = {}
+  for name, cfg in (("fused", fused_cfg), ("bucketed", bucketed_cfg)):
+    params, value_params = _init(0)
+    ref = ppo_update.reference_params(params)
+    state = ppo_update.init_state(CFG, cfg, params, value_params)
+    update = ppo_update.make_update(CFG, cfg)
+    new_state, metrics = update(state, ref, batch, jax.random.key(3))
+    assert all(x.is_deleted() for x in jax.tree.leaves(state.policy_params))
+    out[name] = jax.device_get((new_state, metrics)), update
+  (fused_state, fused_metrics), _ = out["fused"]
+  (state, metrics), update = out["bucketed"]
+  _assert_metrics_close(fused_metrics, metrics)
+  _assert_states_close(fused_state, state)
+  # Short rows ran at their own bucket: 12 of the padded 24 tokens.
+  assert {("score", bucket_rows, 12), ("grads", bucket_rows, 12)} <= update.shapes
+  assert update.programs() > 0
+
+
+def test_bucketed_update_on_a_mesh_equals_fused_single_device():
+  if jax.device_count() < 8:
+    pytest.skip("needs 8 (virtual) devices; conftest sets them up for CPU")
+  mesh = sharding.make_mesh(sharding.MeshConfig(data=2, fsdp=2, tensor=2))
+  batch = _uneven_batch()
+  params, value_params = _init(0)
+  cfg = dataclasses.replace(EQUIV_CFG, length_buckets=False)
+  update = ppo_update.make_update(CFG, cfg)
+  want = jax.device_get(update(ppo_update.init_state(CFG, cfg, params, value_params),
+                               ppo_update.reference_params(params), batch, jax.random.key(3)))
+  cfg = dataclasses.replace(EQUIV_CFG, min_bucket=1)
+  update = ppo_update.make_update(CFG, cfg, mesh)
+  assert update.bucket_rows == 4  # data x fsdp
+  state = ppo_update.init_state(CFG, cfg, params, value_params, mesh)
+  ref = sharding.shard_params(ppo_update.reference_params(params), CFG, mesh)
+  new_state, metrics = update(state, ref, batch, jax.random.key(3))
+  wq = new_state.policy_params["layers"]["attn"]["wq"]
+  assert wq.sharding.spec == jax.sharding.PartitionSpec(None, "fsdp", "tensor", None)
+  got = jax.device_get((new_state, metrics))
+  _assert_metrics_close(want[1], got[1])
+  _assert_states_close(want[0], got[0])

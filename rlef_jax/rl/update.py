@@ -30,9 +30,11 @@ from typing import Any, Callable
 import flax.struct
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from rlef_jax import sampling
 from rlef_jax import sharding
 from rlef_jax.models import llama
 from rlef_jax.models.configs import LlamaConfig
@@ -66,6 +68,16 @@ class PPOConfig:
       log-prob / entropy pass (`llama.logprobs_from_hidden`): [B, chunk, V]
       float32 logits at a time, rematerialised in the backward pass, instead
       of [B, S, V]. None: one chunk (the full logits).
+    length_buckets: run the update as a few small jitted programs over rows
+      trimmed to their real length (`BucketedUpdate`): the same update (same
+      minibatches, losses and advantages, to float summation order), without
+      computing on the padding up to the batch's longest dialog. False: the
+      whole update in one jitted program over the padded batch.
+    bucket_rows: rows per length-sorted chunk of a bucketed pass (None: the
+      mesh's batch shards, 1 without a mesh). A minibatch's gradient is the
+      exact sum over its chunks (as with `microbatches`), each chunk cut to
+      `sampling.bucket_length` of its longest row.
+    min_bucket: the shortest bucket: fewer distinct programs to compile.
   """
 
   clip_eps: float = 0.2
@@ -85,6 +97,9 @@ class PPOConfig:
   forward_chunks: int | None = None
   normalize_advantages: bool = True
   logits_chunk: int | None = 512
+  length_buckets: bool = True
+  bucket_rows: int | None = None
+  min_bucket: int = 128
 
 
 @flax.struct.dataclass
@@ -301,6 +316,15 @@ def _accumulated_grads(objective, params, mb, total, microbatches):
   return grads, {k: reduce[k](v) for k, v in aux.items()}
 
 
+def _score(config: LlamaConfig, cfg: PPOConfig, policy_params: Params, ref_params: Params,
+           value_params: Params, tokens: jax.Array):
+  """Teacher-forced pi_old and rho log-probs and V of `tokens` [B, S] (each [B, S])."""
+  chunk = cfg.logits_chunk
+  old = llama.token_logprobs(config, policy_params, tokens, chunk=chunk)
+  ref = llama.token_logprobs(config, ref_params, tokens, chunk=chunk)
+  return old, ref, llama.value_forward(config, value_params, tokens)
+
+
 def prepare(config: LlamaConfig, cfg: PPOConfig, state: TrainState, ref_params: Params,
             batch: Rollouts) -> tuple[dict[str, jax.Array], dict[str, jax.Array]]:
   """The pi_old / rho / V passes, KL-penalised returns and advantages.
@@ -310,14 +334,16 @@ def prepare(config: LlamaConfig, cfg: PPOConfig, state: TrainState, ref_params: 
   `value_positions`, `turn_mask`, `old_values`, `returns`) and batch-level
   statistics. Pure and jittable; `make_update` runs it inside its jit.
   """
-  def score(tokens):
-    chunk = cfg.logits_chunk
-    old = llama.token_logprobs(config, state.policy_params, tokens, chunk=chunk)
-    ref = llama.token_logprobs(config, ref_params, tokens, chunk=chunk)
-    return old, ref, llama.value_forward(config, state.value_params, tokens)
-
+  score = functools.partial(_score, config, cfg, state.policy_params, ref_params,
+                            state.value_params)
   chunks = cfg.forward_chunks or cfg.num_minibatches
   old_logp, ref_logp, values = _chunked_map(score, chunks, batch.tokens)
+  return finish_prepare(cfg, batch, old_logp, ref_logp, values)
+
+
+def finish_prepare(cfg: PPOConfig, batch: Rollouts, old_logp: jax.Array, ref_logp: jax.Array,
+                   values: jax.Array) -> tuple[dict[str, jax.Array], dict[str, jax.Array]]:
+  """`prepare` after its forward passes: returns, advantages, the minibatch data."""
   num_turns = batch.turn_mask.shape[1]
   turn_mask = batch.turn_mask.astype(bool)
   # pi in the KL penalty is pi_old, scored like rho (docs/ppo.md).
@@ -354,6 +380,26 @@ def prepare(config: LlamaConfig, cfg: PPOConfig, state: TrainState, ref_params: 
   return data, stats
 
 
+def _apply_grads(policy_tx, value_tx, schedules, state: TrainState, p_grads, v_grads, aux):
+  """One AdamW step of each network from its minibatch gradient; the step's metrics."""
+  p_updates, p_opt = policy_tx.update(p_grads, state.policy_opt_state, state.policy_params)
+  v_updates, v_opt = value_tx.update(v_grads, state.value_opt_state, state.value_params)
+  metrics = {**aux,
+             "policy_grad_norm": _global_norm(p_grads),
+             "value_grad_norm": _global_norm(v_grads),
+             "lr": schedules[0](state.step),
+             "value_lr": schedules[1](state.step)}
+  state = TrainState(optax.apply_updates(state.policy_params, p_updates), p_opt,
+                     optax.apply_updates(state.value_params, v_updates), v_opt,
+                     state.step + 1)
+  return state, metrics
+
+
+def _reduce_metrics(metrics):
+  """Per-step metrics (stacked on axis 0) -> one number each: max for `*_max`, else mean."""
+  return {k: (jnp.max(v) if k.endswith("_max") else jnp.mean(v)) for k, v in metrics.items()}
+
+
 def _update(config, cfg, policy_tx, value_tx, state: TrainState, ref_params, batch: Rollouts,
             rng):
   data, stats = prepare(config, cfg, state, ref_params, batch)
@@ -366,17 +412,8 @@ def _update(config, cfg, policy_tx, value_tx, state: TrainState, ref_params, bat
                                         state.policy_params, mb, total_tokens, cfg.microbatches)
     v_grads, v_aux = _accumulated_grads(functools.partial(_value_objective, config, cfg),
                                         state.value_params, mb, total_turns, cfg.microbatches)
-    p_updates, p_opt = policy_tx.update(p_grads, state.policy_opt_state, state.policy_params)
-    v_updates, v_opt = value_tx.update(v_grads, state.value_opt_state, state.value_params)
-    metrics = {**p_aux, **v_aux,
-               "policy_grad_norm": _global_norm(p_grads),
-               "value_grad_norm": _global_norm(v_grads),
-               "lr": schedules[0](state.step),
-               "value_lr": schedules[1](state.step)}
-    state = TrainState(optax.apply_updates(state.policy_params, p_updates), p_opt,
-                       optax.apply_updates(state.value_params, v_updates), v_opt,
-                       state.step + 1)
-    return state, metrics
+    return _apply_grads(policy_tx, value_tx, schedules, state, p_grads, v_grads,
+                        {**p_aux, **v_aux})
 
   def epoch(state, key):
     perm = jax.random.permutation(key, batch.tokens.shape[0])
@@ -384,8 +421,7 @@ def _update(config, cfg, policy_tx, value_tx, state: TrainState, ref_params, bat
     return jax.lax.scan(minibatch_step, state, minibatches)
 
   state, metrics = jax.lax.scan(epoch, state, jax.random.split(rng, cfg.epochs))
-  metrics = {k: (jnp.max(v) if k.endswith("_max") else jnp.mean(v)) for k, v in metrics.items()}
-  return state, {**metrics, **stats}
+  return state, {**_reduce_metrics(metrics), **stats}
 
 
 class MeshUpdate:
@@ -405,15 +441,176 @@ class MeshUpdate:
       return self.jitted.lower(state, ref_params, batch, rng)
 
 
-def make_update(config: LlamaConfig, cfg: PPOConfig, mesh: Mesh | None = None):
-  """`update(state, ref_params, batch, rng) -> (state, metrics)`, jitted; state donated.
+_SEQ_KEYS = ("tokens", "response_mask", "behaviour_logp", "old_logp", "advantages")
 
-  The value net shares `config` (both start from the same LLM). With a mesh,
-  inputs and outputs are placed by the rules table (the batch dim over
-  data x fsdp, which must divide B / num_minibatches / microbatches) and
-  activations are constrained inside; the result is then a `MeshUpdate`,
-  callable and `.lower`-able like a jitted function.
+
+def row_lengths(batch: Rollouts) -> jax.Array:
+  """int32 [B]: each row's length that any loss reads (1 for an empty row).
+
+  Past its last response token and its last value position (of a turn that
+  happened) a row's tokens feed no log-prob, value or mask that counts: the
+  passes are causal, so cutting the row there changes no number the update uses.
   """
+  pos = jnp.arange(batch.tokens.shape[1], dtype=jnp.int32)
+  last_response = jnp.max(jnp.where(batch.response_mask.astype(bool), pos + 1, 0), axis=1)
+  last_value = jnp.max(jnp.where(batch.turn_mask.astype(bool), batch.value_positions + 1, 0),
+                       axis=1)
+  return jnp.maximum(jnp.maximum(last_response, last_value), 1).astype(jnp.int32)
+
+
+def _plan_inputs(cfg: PPOConfig, batch: Rollouts, rng):
+  """What the host needs to cut the batch: lengths, token and turn counts, permutations."""
+  keys = jax.random.split(rng, cfg.epochs)
+  perms = jax.vmap(lambda k: jax.random.permutation(k, batch.tokens.shape[0]))(keys)
+  return (row_lengths(batch), jnp.sum(batch.response_mask.astype(jnp.int32), axis=1),
+          jnp.sum(batch.turn_mask.astype(jnp.int32), axis=1), perms)
+
+
+def length_chunks(rows: np.ndarray, lengths: np.ndarray, chunk_rows: int, min_bucket: int,
+                  max_len: int) -> list[tuple[np.ndarray, int]]:
+  """`rows` sorted by length (stable), cut into chunks of `chunk_rows`, each with
+  its bucket: `sampling.bucket_length` of its longest row, at most `max_len`.
+
+  >>> length_chunks(np.arange(4), np.array([300, 20, 700, 40]), 2, 128, 1024)
+  [(array([1, 3]), 128), (array([0, 2]), 768)]
+  """
+  rows = np.asarray(rows)
+  order = rows[np.argsort(lengths[rows], kind="stable")]
+  out = []
+  for i in range(0, len(order), chunk_rows):
+    idx = order[i:i + chunk_rows]
+    out.append((idx, min(sampling.bucket_length(int(lengths[idx].max()), min_bucket), max_len)))
+  return out
+
+
+class BucketedUpdate:
+  """The PPO update as small jitted programs over length buckets (`PPOConfig.length_buckets`).
+
+  The same update as the fused program of `make_update` (same permutations,
+  minibatches, losses and advantages; equal to float summation order), but
+  every pass runs on chunks of `bucket_rows` rows sorted by real length
+  (`row_lengths`) and cut to their bucket, so no pass computes on the padding
+  of short dialogs up to the longest one (attention on a row of n tokens
+  costs n^2). A minibatch's gradient is summed over its chunks exactly as
+  `microbatches` sums micro-batches. Programs are compiled per (rows,
+  bucket) shape and reused across rounds; `programs()` counts them.
+
+  Call it like the fused update: `update(state, ref_params, batch, rng)`;
+  the state is donated. `.lower` lowers the fused program (one program over
+  the padded batch: what `tools/verify_recipe` sizes), `.fused` is it.
+  """
+
+  def __init__(self, config: LlamaConfig, cfg: PPOConfig, mesh: Mesh | None = None):
+    self.config, self.cfg, self.mesh = config, cfg, mesh
+    self.fused = _make_fused(config, cfg, mesh)
+    self.bucket_rows = cfg.bucket_rows or (1 if mesh is None else sharding.batch_shards(mesh))
+    policy_tx, value_tx = _optimizers(cfg)
+    schedules = [warmup_schedule(lr, cfg.warmup_steps) for lr in _peak_lrs(cfg)]
+    replicated = None if mesh is None else NamedSharding(mesh, PartitionSpec())
+    state_sh = None if mesh is None else state_shardings(config, cfg, mesh)
+    self.shapes: set[tuple[str, int, int]] = set()
+    # Host-made indices and counts, the same on every process: replicated
+    # global arrays on a mesh (so multi-process programs take them).
+    self._host = ((lambda x: x) if mesh is None else
+                  (lambda x: jax.device_put(x, replicated)))
+
+    def take(x, idx, length):
+      x = x[idx]
+      x = x[:, :length] if length is not None else x
+      return sharding.constrain(x, ("batch",) + (None,) * (x.ndim - 1))
+
+    def score(policy, ref, value, tokens, idx, length):
+      out = _score(config, cfg, policy, ref, value, take(tokens, idx, length))
+      pad = tokens.shape[1] - length
+      return tuple(jnp.pad(x, ((0, 0), (0, pad))) for x in out)
+
+    def assemble(batch, chunks, inverse):
+      old, ref, values = (jnp.concatenate(parts)[inverse] for parts in zip(*chunks))
+      return finish_prepare(cfg, batch, old, ref, values)
+
+    def grads(policy, value, acc, data, idx, length, total_tokens, total_turns):
+      mb = {k: take(v, idx, length if k in _SEQ_KEYS else None) for k, v in data.items()}
+      p_grads, p_aux = _accumulated_grads(functools.partial(_policy_objective, config, cfg),
+                                          policy, mb, total_tokens, 1)
+      v_grads, v_aux = _accumulated_grads(functools.partial(_value_objective, config, cfg),
+                                          value, mb, total_turns, 1)
+      aux = {**p_aux, **v_aux}
+      if acc is None:
+        return p_grads, v_grads, aux
+      acc_p, acc_v, acc_aux = acc
+      return (jax.tree.map(jnp.add, acc_p, p_grads), jax.tree.map(jnp.add, acc_v, v_grads),
+              {k: (jnp.maximum if k.endswith("_max") else jnp.add)(acc_aux[k], aux[k])
+               for k in aux})
+
+    def apply(state, acc):
+      return _apply_grads(policy_tx, value_tx, schedules, state, *acc)
+
+    def reduce(steps, stats):
+      stacked = jax.tree.map(lambda *xs: jnp.stack(xs), *steps)
+      return {**_reduce_metrics(stacked), **stats}
+
+    self._plan = jax.jit(functools.partial(_plan_inputs, cfg), out_shardings=replicated)
+    self._score = jax.jit(score, static_argnums=5)
+    self._assemble = jax.jit(assemble)
+    self._grads = jax.jit(grads, static_argnums=5, donate_argnums=2)
+    self._apply = jax.jit(apply, donate_argnums=0,
+                          out_shardings=None if mesh is None else (state_sh, replicated))
+    self._reduce = jax.jit(reduce, out_shardings=replicated)
+
+  def programs(self) -> int:
+    """Compiled programs so far, over every jitted part (the fused one not counted)."""
+    parts = (self._plan, self._score, self._assemble, self._grads, self._apply, self._reduce)
+    return sum(f._cache_size() for f in parts)  # pylint: disable=protected-access
+
+  def __call__(self, state: TrainState, ref_params: Params, batch: Rollouts, rng):
+    if self.mesh is None:
+      return self._run(state, ref_params, batch, rng)
+    with jax.set_mesh(self.mesh):
+      return self._run(state, ref_params, batch, rng)
+
+  def lower(self, state, ref_params, batch, rng):
+    """The fused program lowered (one program at the padded shape)."""
+    return self.fused.lower(state, ref_params, batch, rng)
+
+  def _run(self, state, ref_params, batch, rng):
+    cfg = self.cfg
+    lengths, tokens, turns, perms = (np.asarray(x) for x in self._plan(batch, rng))
+    num_rows, max_len = batch.tokens.shape
+    if num_rows % cfg.num_minibatches:
+      raise ValueError(f"batch of {num_rows} does not split into {cfg.num_minibatches} chunks")
+    rows = self.bucket_rows
+
+    # pi_old, rho and V over length-sorted chunks of the whole batch.
+    plan = length_chunks(np.arange(num_rows), lengths, rows, cfg.min_bucket, max_len)
+    order = np.concatenate([idx for idx, _ in plan])
+    scored = []
+    for idx, length in plan:
+      self.shapes.add(("score", len(idx), length))
+      scored.append(self._score(state.policy_params, ref_params, state.value_params,
+                                batch.tokens, self._host(idx.astype(np.int32)), length))
+    data, stats = self._assemble(batch, tuple(scored),
+                                 self._host(np.argsort(order).astype(np.int32)))
+
+    # Minibatch i of an epoch: rows perm[i::n], as the fused program's strided split.
+    steps = []
+    for epoch in range(cfg.epochs):
+      for i in range(cfg.num_minibatches):
+        mb_rows = perms[epoch][i::cfg.num_minibatches]
+        total_tokens = self._host(np.float32(tokens[mb_rows].sum()))
+        total_turns = self._host(np.float32(turns[mb_rows].sum()))
+        acc = None
+        for idx, length in length_chunks(mb_rows, lengths, rows, cfg.min_bucket, max_len):
+          self.shapes.add(("grads", len(idx), length))
+          acc = self._grads(state.policy_params, state.value_params, acc, data,
+                            self._host(idx.astype(np.int32)), length, total_tokens,
+                            total_turns)
+        state, metrics = self._apply(state, acc)
+        steps.append(metrics)
+    return state, self._reduce(tuple(steps), stats)
+
+
+def _make_fused(config: LlamaConfig, cfg: PPOConfig, mesh: Mesh | None = None):
+  """The whole update in one jitted program (see `make_update`)."""
   if cfg.num_minibatches < 1 or cfg.epochs < 1 or cfg.microbatches < 1:
     raise ValueError(f"num_minibatches, epochs and microbatches must be >= 1: {cfg}")
   policy_tx, value_tx = _optimizers(cfg)
@@ -429,3 +626,19 @@ def make_update(config: LlamaConfig, cfg: PPOConfig, mesh: Mesh | None = None):
       in_shardings=(state_sh, sharding.param_shardings(config, mesh), batch_sh, replicated),
       out_shardings=(state_sh, replicated))
   return MeshUpdate(jitted, mesh)
+
+
+def make_update(config: LlamaConfig, cfg: PPOConfig, mesh: Mesh | None = None):
+  """`update(state, ref_params, batch, rng) -> (state, metrics)`; state donated.
+
+  The value net shares `config` (both start from the same LLM). With a mesh,
+  inputs and outputs are placed by the rules table (the batch dim over
+  data x fsdp, which must divide B / num_minibatches / microbatches) and
+  activations are constrained inside. `cfg.length_buckets` (default): a
+  `BucketedUpdate`, small programs over rows cut to their length; otherwise
+  one fused jitted program over the padded batch (a `MeshUpdate` with a
+  mesh). Both are callable and `.lower`-able (lowering the fused program).
+  """
+  if cfg.length_buckets:
+    return BucketedUpdate(config, cfg, mesh)
+  return _make_fused(config, cfg, mesh)
