@@ -40,6 +40,7 @@ import gin
 import numpy as np
 
 from rlef_jax.data import synthetic
+from rlef_jax.evaluation.report import public_vs_private, training_curve  # noqa: F401  (the demo's API)
 
 RISE_BAR = 0.15
 METRIC = "1@3"
@@ -166,31 +167,3 @@ def add_claims(workdir: str | pathlib.Path, **kwargs) -> dict:
       path.write_text(json.dumps(saved, indent=2) + "\n")
   return out
 
-
-def training_curve(metrics_jsonl: str | pathlib.Path, window: int = 5) -> dict:
-  """Per-round training reward / solve rate / valid-code rate, and the mean
-  solve rate of the first and last `window` rounds (`rises`: last > first)."""
-  from rlef_jax.evaluation import plots  # pylint: disable=g-import-not-at-top
-  curves = plots.read_curves(metrics_jsonl)
-  out: dict[str, Any] = {name.split("/", 1)[1]: [v for _, v in points]
-                         for name, points in curves.items()}
-  solve = out["solve_rate"]
-  if len(solve) >= 2 * window:
-    first, last = float(np.mean(solve[:window])), float(np.mean(solve[-window:]))
-    out.update({"window": window, "first_solve_rate": first, "last_solve_rate": last,
-                "rises": bool(last > first)})
-  return out
-
-
-def public_vs_private(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-  """How often passing the public tests meant passing the private ones.
-
-  Over kept episodes: `public_passes` counts those whose last turn passed
-  every public test, `solved` those of them solved on the scored tests.
-  """
-  kept = [r for r in records if not r.get("dropped") and r.get("turns")]
-  passes = [r for r in kept
-            if (r["turns"][-1].get("public") or {}).get("verdict") == "accepted"]
-  solved = sum(bool(r["solved"]) for r in passes)
-  return {"episodes": len(kept), "public_passes": len(passes), "solved": solved,
-          "private_given_public": solved / len(passes) if passes else None}

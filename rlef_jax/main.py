@@ -149,17 +149,15 @@ def pipeline(workdir: Workdir, run_sft: bool = True, run_eval: bool = True,
   report["train"] = _trainer(workdir.path / "rlef", spec).run()
   report["stages"]["train_s"] = time.monotonic() - t0
   if workdir.primary and (workdir.path / "rlef" / "metrics.jsonl").exists():
-    from rlef_jax import demo  # pylint: disable=import-outside-toplevel
     from rlef_jax.evaluation import plots  # pylint: disable=import-outside-toplevel
+    from rlef_jax.evaluation import report as report_lib  # pylint: disable=import-outside-toplevel
 
     metrics_path = workdir.path / "rlef" / "metrics.jsonl"
     plots.training_curves(metrics_path, workdir.path / "rlef" / "training_curves.png")
-    report["training_curve"] = demo.training_curve(metrics_path)
+    report["training_curve"] = report_lib.training_curve(metrics_path)
     rollouts_path = workdir.path / "rlef" / "rollouts.jsonl"
     if rollouts_path.exists():
-      from rlef_jax.evaluation import report as report_lib  # pylint: disable=import-outside-toplevel
-
-      report["training_public_vs_private"] = demo.public_vs_private(
+      report["training_public_vs_private"] = report_lib.public_vs_private(
           report_lib.read_rollouts(rollouts_path))
   report["timings"] = report["train"]["timings"]
   report["overlap"] = report["train"]["overlap"]

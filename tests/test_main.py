@@ -119,3 +119,7 @@ def test_ci_pipeline_runs_every_stage(tmp_path):
   for sub in ("sft", "rlef"):
     assert (tmp_path / sub / "metrics.jsonl").stat().st_size > 0
   assert list((tmp_path / "rlef" / "tensorboard").iterdir())
+  # The training curves: a PNG, and the per-round values in the report.
+  assert (tmp_path / "rlef" / "training_curves.png").stat().st_size > 1000
+  assert len(report["training_curve"]["solve_rate"]) == 2
+  assert report["training_public_vs_private"]["episodes"] == train["rounds"] * 4

@@ -226,32 +226,16 @@ def write_summary(rows: Sequence[Mapping[str, Any]], images: Mapping[str, pathli
   return md_path, html_path
 
 
-CURVES = (("train/reward", "reward"), ("train/solve_rate", "solve rate"),
-          ("train/valid_code_rate", "valid-code rate"))
-
-
-def read_curves(metrics_jsonl: str | pathlib.Path) -> dict[str, list[tuple[int, float]]]:
-  """{metric: [(step, value), ...]} of the `CURVES` metrics in a metrics.jsonl."""
-  import json  # pylint: disable=import-outside-toplevel
-  out = {name: [] for name, _ in CURVES}
-  for line in pathlib.Path(metrics_jsonl).read_text().splitlines():
-    row = json.loads(line)
-    for name in out:
-      if name in row:
-        out[name].append((int(row["step"]), float(row[name])))
-  return out
-
-
 def training_curves(metrics_jsonl: str | pathlib.Path, path, window: int = 5
                     ) -> pathlib.Path | None:
   """Per-round training reward, solve rate and valid-code rate, each with its
   running mean over `window` rounds; None when the file has no rounds."""
-  curves = read_curves(metrics_jsonl)
+  curves = report.read_curves(metrics_jsonl)
   if not any(curves.values()):
     return None
   fig = Figure(figsize=(10.5, 3.4))
-  for i, (name, label) in enumerate(CURVES):
-    ax = fig.add_subplot(1, len(CURVES), i + 1)
+  for i, (name, label) in enumerate(report.CURVES):
+    ax = fig.add_subplot(1, len(report.CURVES), i + 1)
     points = curves[name]
     if points:
       xs, ys = zip(*points)

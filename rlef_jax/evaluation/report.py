@@ -221,3 +221,46 @@ def format_table(rows: Sequence[Mapping[str, Any]]) -> str:
                  f"{100 * r['value']:.1f} | [{100 * lo:.1f}, {100 * hi:.1f}] | "
                  f"{r['problems']} | {r['rollouts']} |")
   return "\n".join(lines)
+
+
+CURVES = (("train/reward", "reward"), ("train/solve_rate", "solve rate"),
+          ("train/valid_code_rate", "valid-code rate"))
+
+
+def read_curves(metrics_jsonl: str | pathlib.Path) -> dict[str, list[tuple[int, float]]]:
+  """{metric: [(step, value), ...]} of the `CURVES` metrics in a metrics.jsonl."""
+  out = {name: [] for name, _ in CURVES}
+  for line in pathlib.Path(metrics_jsonl).read_text().splitlines():
+    row = json.loads(line)
+    for name in out:
+      if name in row:
+        out[name].append((int(row["step"]), float(row[name])))
+  return out
+
+
+def training_curve(metrics_jsonl: str | pathlib.Path, window: int = 5) -> dict:
+  """Per-round training reward / solve rate / valid-code rate, and the mean
+  solve rate of the first and last `window` rounds (`rises`: last > first)."""
+  curves = read_curves(metrics_jsonl)
+  out: dict[str, Any] = {name.split("/", 1)[1]: [v for _, v in points]
+                         for name, points in curves.items()}
+  solve = out["solve_rate"]
+  if len(solve) >= 2 * window:
+    first, last = sum(solve[:window]) / window, sum(solve[-window:]) / window
+    out.update({"window": window, "first_solve_rate": first, "last_solve_rate": last,
+                "rises": bool(last > first)})
+  return out
+
+
+def public_vs_private(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+  """How often passing the public tests meant passing the private ones.
+
+  Over kept episodes: `public_passes` counts those whose last turn passed
+  every public test, `solved` those of them solved on the scored tests.
+  """
+  kept = [r for r in records if not r.get("dropped") and r.get("turns")]
+  passes = [r for r in kept
+            if (r["turns"][-1].get("public") or {}).get("verdict") == "accepted"]
+  solved = sum(bool(r["solved"]) for r in passes)
+  return {"episodes": len(kept), "public_passes": len(passes), "solved": solved,
+          "private_given_public": solved / len(passes) if passes else None}
