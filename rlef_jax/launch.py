@@ -77,6 +77,10 @@ class ModelSpec:
       tokenizer (`tokenizer.load_hf_tokenizer`): a GGUF model's name or `.gguf`
       path (as in `weights`), or a folder with `tokenizer.json`.
     seed: initialises a fresh model and its value head.
+    value_head_scale: the fresh value head's kernel is normal(0, 1/d) times
+      this (1.0: the paper's random projection, so V starts as O(1) noise
+      across contexts; 0.0: zeros, so V starts at 0 and the first advantages
+      are the normalised returns; docs/demo.md, "RL settings").
   """
 
   preset: str = "tiny"
@@ -88,6 +92,7 @@ class ModelSpec:
   remat: bool = False
   tokenizer: str = "tiny"
   seed: int = 0
+  value_head_scale: float = 1.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -291,7 +296,8 @@ def build_value_params(spec: ModelSpec, config: LlamaConfig, params: Any,
   from rlef_jax.models import llama  # pylint: disable=import-outside-toplevel
 
   value = llama.add_value_head(config, jax.tree.map(jnp.copy, params),
-                               jax.random.fold_in(jax.random.key(spec.seed), 1))
+                               jax.random.fold_in(jax.random.key(spec.seed), 1),
+                               scale=spec.value_head_scale)
   return value if mesh is None else sharding.shard_params(value, config, mesh)
 
 

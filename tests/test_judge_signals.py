@@ -52,10 +52,17 @@ def _runsc_processes(root: str) -> list[list[bytes]]:
   return found
 
 
+def _default_sigint() -> None:
+  """A shell starts background jobs with SIGINT ignored, and children inherit
+  that (Python then installs no KeyboardInterrupt handler): run the judge as
+  a foreground process would, whatever way the suite was launched."""
+  signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _stop_while_judging(argv: list[str], signum: int, tmp: str):
   env = dict(os.environ, PYTHONPATH=str(ROOT), TMPDIR=tmp)
   proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                          cwd=str(ROOT))
+                          cwd=str(ROOT), preexec_fn=_default_sigint)
   try:
     deadline = time.monotonic() + 60
     workdirs = []

@@ -117,6 +117,37 @@ def test_reward_raises_favoured_tokens_with_bounded_kl():
   assert float(metrics["kl_ref"]) > 0.0
 
 
+def test_value_head_scale():
+  params = llama.init_params(CFG, jax.random.key(0))
+  tokens = _prompts(np.random.default_rng(0), 4)
+  paper = llama.value_forward(CFG, llama.add_value_head(CFG, params, jax.random.key(1)), tokens)
+  zero = llama.add_value_head(CFG, params, jax.random.key(1), scale=0.0)
+  half = llama.add_value_head(CFG, params, jax.random.key(1), scale=0.5)
+  assert float(jnp.std(paper)) > 0.1  # the paper's head: O(1) noise across positions
+  np.testing.assert_array_equal(llama.value_forward(CFG, zero, tokens), 0.0)
+  np.testing.assert_allclose(llama.value_forward(CFG, half, tokens), 0.5 * paper, rtol=1e-5,
+                             atol=1e-6)
+
+
+def test_value_warmup_holds_the_policy_and_trains_the_value():
+  params, value_params = _init()
+  ref = ppo_update.reference_params(params)
+  cfg = ppo_update.PPOConfig(lr=3e-3, warmup_steps=0, value_warmup_steps=2, num_minibatches=2)
+  tokens, logp = _sample(params, _prompts(np.random.default_rng(0), 16), jax.random.key(3))
+  params0, value0 = jax.tree.map(np.asarray, (params, value_params))
+  state = ppo_update.init_state(CFG, cfg, params, value_params)
+  update = ppo_update.make_update(CFG, cfg)
+  changed = lambda new, old: jax.tree.leaves(jax.tree.map(lambda a, b: bool(np.any(a != b)),
+                                                          jax.tree.map(np.asarray, new), old))
+  state, metrics = update(state, ref, _rollouts(tokens, logp), jax.random.key(4))
+  assert not any(changed(state.policy_params, params0))  # 2 steps at lr 0, decay included
+  assert all(changed(state.value_params["value_head"], value0["value_head"]))
+  assert float(metrics["lr"]) == 0.0
+  state, metrics = update(state, ref, _rollouts(tokens, logp), jax.random.key(5))
+  np.testing.assert_allclose(float(metrics["lr"]), 3e-3)  # steps 2 and 3: no ramp (warmup 0)
+  assert any(changed(state.policy_params, params0))
+
+
 def _batch(seed, b=16):
   params, _ = _init(seed)
   rng = np.random.default_rng(seed)
@@ -211,6 +242,11 @@ def test_warmup_and_decay_mask():
   schedule = ppo_update.warmup_schedule(2e-7, 50)
   np.testing.assert_allclose([schedule(0), schedule(24), schedule(49), schedule(500)],
                              [2e-7 / 50, 2e-7 / 2, 2e-7, 2e-7], rtol=1e-6)
+  # value_warmup_steps delays the policy's schedule (warm-up included), not the value's.
+  policy, value = ppo_update.schedules(ppo_update.PPOConfig(lr=1.0, value_lr=2.0, warmup_steps=2,
+                                                            value_warmup_steps=3))
+  np.testing.assert_allclose([policy(s) for s in range(6)], [0, 0, 0, 0.5, 1, 1])
+  np.testing.assert_allclose([value(s) for s in range(4)], [1, 2, 2, 2])
   # With zero gradients only weight decay moves params: matrices shrink by
   # lr * wd, norm scales and the value bias stay put.
   cfg = ppo_update.PPOConfig(lr=0.5, warmup_steps=0, weight_decay=0.1)

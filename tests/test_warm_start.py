@@ -91,3 +91,21 @@ def test_no_dev_or_test_problem_is_in_the_training_data(provenance):
   for split in ("dev", "test"):
     evaluated = {c.logic() for c, _ in synthetic.compositions(split, 200, seed=0)}
     assert not evaluated & logic, split
+
+
+def test_attach_adds_only_sft_rows_and_notes(tmp_path):
+  before = {"name": "tiny-warm-start", "fixed_batch_loss": 0.25, "notes": ["old"],
+            "solve_rates": [{"checkpoint": "sft", "split": "dev", "mode": "multi_turn",
+                             "metric": "1@3", "value": 0.1}]}
+  (tmp_path / "provenance.json").write_text(json.dumps(before))
+  rows = [{"checkpoint": "sft", "split": "dev", "mode": "multi_turn", "metric": "1@3",
+           "value": 0.48},
+          {"checkpoint": "rlef", "split": "dev", "mode": "multi_turn", "metric": "1@3",
+           "value": 0.9}]
+  (tmp_path / "report.json").write_text(json.dumps({"solve_rates": rows}))
+  prov = ews.attach(tmp_path, [tmp_path / "report.json"], ["measured"])
+  assert [r["value"] for r in prov["solve_rates"]] == [0.48]  # replaced; rlef row left out
+  assert prov["notes"] == ["old", "measured"] and prov["fixed_batch_loss"] == 0.25
+  (tmp_path / "bad.json").write_text(json.dumps({"job": "sft"}))
+  with pytest.raises(ValueError, match="not an evaluation report"):
+    ews.attach(tmp_path, [tmp_path / "bad.json"])

@@ -81,13 +81,16 @@ def init_params(config: LlamaConfig, rng: jax.Array) -> Params:
   return jax.tree.unflatten(treedef, out)
 
 
-def add_value_head(config: LlamaConfig, params: Any, rng: jax.Array) -> Params:
-  """Value-model params: the trunk of `params`, no lm_head, a fresh scalar head."""
+def add_value_head(config: LlamaConfig, params: Any, rng: jax.Array,
+                   scale: float = 1.0) -> Params:
+  """Value-model params: the trunk of `params`, no lm_head, a fresh scalar head
+  (kernel normal(0, scale^2 / d), bias 0)."""
   params = dict(pure_params(params))
   params.pop("lm_head", None)
   d = config.hidden_size
   params["value_head"] = {
-      "kernel": (jax.random.normal(rng, (d,), jnp.float32) / np.sqrt(d)).astype(config.param_dtype),
+      "kernel": (jax.random.normal(rng, (d,), jnp.float32) * (scale / np.sqrt(d))
+                 ).astype(config.param_dtype),
       "bias": jnp.zeros((), config.param_dtype),
   }
   return params

@@ -382,6 +382,13 @@ class Trainer:
     rng = jax.random.fold_in(self._key(0, k), self.pid)
     return self._run_local(rows, ids, params, rng)
 
+  def _collect_handed(self, k: int, handed: list):
+    """`_collect_local` on params handed over in a one-item list and taken out
+    of it: the executor's work item keeps its arguments until its thread moves
+    on, which may be after `future.result()` returns, so a sampler copy passed
+    directly would outlive its round by a race."""
+    return self._collect_local(k, handed.pop())
+
   def _globalize(self, k: int, local_out) -> Batch:
     """Local episodes -> one global batch (collective: main thread only)."""
     local, records, stats = local_out
@@ -519,7 +526,7 @@ class Trainer:
           if cfg.lag:
             batch = pending
             if k + 1 < cfg.rounds:
-              future = executor.submit(self._collect_local, k + 1, self.publish())
+              future = executor.submit(self._collect_handed, k + 1, [self.publish()])
           else:
             batch = self._globalize(k, self._collect_local(k, self.publish()))
           t_update = time.monotonic()

@@ -55,6 +55,10 @@ class PPOConfig:
     value_lr: peak value learning rate (None: `lr`).
     weight_decay: AdamW decay (norm scales and biases are not decayed).
     warmup_steps: linear warm-up to the peak over this many optimizer steps.
+    value_warmup_steps: the policy's learning rate is 0 for this many first
+      optimizer steps (its linear warm-up starts after them) while the value
+      net trains: the fresh value head's noise is not taken for advantage.
+      0: off (the paper's schedule).
     adam_b1, adam_b2, adam_eps: AdamW moments.
     max_grad_norm: clip each network's gradient to this global norm (None: off).
     num_minibatches: optimizer steps per epoch over the rollout batch.
@@ -87,6 +91,7 @@ class PPOConfig:
   value_lr: float | None = None
   weight_decay: float = 0.1
   warmup_steps: int = 50
+  value_warmup_steps: int = 0
   adam_b1: float = 0.9
   adam_b2: float = 0.95
   adam_eps: float = 1e-8
@@ -136,11 +141,22 @@ class TrainState:
   step: jax.Array  # optimizer steps taken
 
 
-def warmup_schedule(lr: float, warmup_steps: int) -> optax.Schedule:
-  """lr * min(1, (step + 1) / warmup_steps): no step is wasted at lr 0."""
-  if warmup_steps <= 0:
+def warmup_schedule(lr: float, warmup_steps: int, delay: int = 0) -> optax.Schedule:
+  """0 for the first `delay` steps, then lr * min(1, (step - delay + 1) / warmup_steps)."""
+  if warmup_steps <= 0 and delay <= 0:
     return optax.constant_schedule(lr)
-  return lambda step: lr * jnp.minimum(1.0, (step + 1) / warmup_steps)
+  def schedule(step):
+    t = step - delay
+    ramp = 1.0 if warmup_steps <= 0 else jnp.minimum(1.0, (t + 1) / warmup_steps)
+    return jnp.where(t >= 0, lr * ramp, 0.0)
+  return schedule
+
+
+def schedules(cfg: "PPOConfig") -> tuple[optax.Schedule, optax.Schedule]:
+  """The (policy, value) learning-rate schedules of `cfg`."""
+  policy_lr, value_lr = _peak_lrs(cfg)
+  return (warmup_schedule(policy_lr, cfg.warmup_steps, cfg.value_warmup_steps),
+          warmup_schedule(value_lr, cfg.warmup_steps))
 
 
 def _decay_mask(params: Params) -> Params:
@@ -150,9 +166,9 @@ def _decay_mask(params: Params) -> Params:
   return jax.tree_util.tree_map_with_path(decays, params)
 
 
-def make_optimizer(cfg: PPOConfig, lr: float) -> optax.GradientTransformation:
-  """AdamW with linear warm-up, optionally after global-norm clipping."""
-  adamw = optax.adamw(warmup_schedule(lr, cfg.warmup_steps), b1=cfg.adam_b1, b2=cfg.adam_b2,
+def make_optimizer(cfg: PPOConfig, schedule: optax.ScalarOrSchedule) -> optax.GradientTransformation:
+  """AdamW on `schedule`, optionally after global-norm clipping."""
+  adamw = optax.adamw(schedule, b1=cfg.adam_b1, b2=cfg.adam_b2,
                       eps=cfg.adam_eps, weight_decay=cfg.weight_decay, mask=_decay_mask)
   if cfg.max_grad_norm is None:
     return adamw
@@ -164,7 +180,7 @@ def _peak_lrs(cfg: PPOConfig) -> tuple[float, float]:
 
 
 def _optimizers(cfg: PPOConfig):
-  return tuple(make_optimizer(cfg, lr) for lr in _peak_lrs(cfg))
+  return tuple(make_optimizer(cfg, schedule) for schedule in schedules(cfg))
 
 
 def reference_params(params: Params, dtype: Any = None) -> Params:
@@ -380,15 +396,15 @@ def finish_prepare(cfg: PPOConfig, batch: Rollouts, old_logp: jax.Array, ref_log
   return data, stats
 
 
-def _apply_grads(policy_tx, value_tx, schedules, state: TrainState, p_grads, v_grads, aux):
+def _apply_grads(policy_tx, value_tx, lr_schedules, state: TrainState, p_grads, v_grads, aux):
   """One AdamW step of each network from its minibatch gradient; the step's metrics."""
   p_updates, p_opt = policy_tx.update(p_grads, state.policy_opt_state, state.policy_params)
   v_updates, v_opt = value_tx.update(v_grads, state.value_opt_state, state.value_params)
   metrics = {**aux,
              "policy_grad_norm": _global_norm(p_grads),
              "value_grad_norm": _global_norm(v_grads),
-             "lr": schedules[0](state.step),
-             "value_lr": schedules[1](state.step)}
+             "lr": lr_schedules[0](state.step),
+             "value_lr": lr_schedules[1](state.step)}
   state = TrainState(optax.apply_updates(state.policy_params, p_updates), p_opt,
                      optax.apply_updates(state.value_params, v_updates), v_opt,
                      state.step + 1)
@@ -403,7 +419,7 @@ def _reduce_metrics(metrics):
 def _update(config, cfg, policy_tx, value_tx, state: TrainState, ref_params, batch: Rollouts,
             rng):
   data, stats = prepare(config, cfg, state, ref_params, batch)
-  schedules = [warmup_schedule(lr, cfg.warmup_steps) for lr in _peak_lrs(cfg)]
+  lr_schedules = schedules(cfg)
 
   def minibatch_step(state: TrainState, mb):
     total_tokens = jnp.sum(mb["response_mask"].astype(jnp.float32))
@@ -412,7 +428,7 @@ def _update(config, cfg, policy_tx, value_tx, state: TrainState, ref_params, bat
                                         state.policy_params, mb, total_tokens, cfg.microbatches)
     v_grads, v_aux = _accumulated_grads(functools.partial(_value_objective, config, cfg),
                                         state.value_params, mb, total_turns, cfg.microbatches)
-    return _apply_grads(policy_tx, value_tx, schedules, state, p_grads, v_grads,
+    return _apply_grads(policy_tx, value_tx, lr_schedules, state, p_grads, v_grads,
                         {**p_aux, **v_aux})
 
   def epoch(state, key):
@@ -505,7 +521,7 @@ class BucketedUpdate:
     self.fused = _make_fused(config, cfg, mesh)
     self.bucket_rows = cfg.bucket_rows or (1 if mesh is None else sharding.batch_shards(mesh))
     policy_tx, value_tx = _optimizers(cfg)
-    schedules = [warmup_schedule(lr, cfg.warmup_steps) for lr in _peak_lrs(cfg)]
+    lr_schedules = schedules(cfg)
     replicated = None if mesh is None else NamedSharding(mesh, PartitionSpec())
     state_sh = None if mesh is None else state_shardings(config, cfg, mesh)
     self.shapes: set[tuple[str, int, int]] = set()
@@ -543,7 +559,7 @@ class BucketedUpdate:
                for k in aux})
 
     def apply(state, acc):
-      return _apply_grads(policy_tx, value_tx, schedules, state, *acc)
+      return _apply_grads(policy_tx, value_tx, lr_schedules, state, *acc)
 
     def reduce(steps, stats):
       stacked = jax.tree.map(lambda *xs: jnp.stack(xs), *steps)
@@ -613,6 +629,8 @@ def _make_fused(config: LlamaConfig, cfg: PPOConfig, mesh: Mesh | None = None):
   """The whole update in one jitted program (see `make_update`)."""
   if cfg.num_minibatches < 1 or cfg.epochs < 1 or cfg.microbatches < 1:
     raise ValueError(f"num_minibatches, epochs and microbatches must be >= 1: {cfg}")
+  if cfg.warmup_steps < 0 or cfg.value_warmup_steps < 0:
+    raise ValueError(f"warmup_steps and value_warmup_steps must be >= 0: {cfg}")
   policy_tx, value_tx = _optimizers(cfg)
   fn = functools.partial(_update, config, cfg, policy_tx, value_tx)
   if mesh is None:

@@ -153,11 +153,31 @@ def export(workdir: str | pathlib.Path, recipe: str | pathlib.Path, out: str | p
       "machine": _machine(), "parameters": int(sum(x.size for x in jax.tree.leaves(params))),
       "notes": list(notes),
   }
-  reports = [eval_report] if isinstance(eval_report, (str, pathlib.Path)) else eval_report or []
-  if reports:
-    prov["solve_rates"] = [row for path in reports
-                           for row in json.loads(pathlib.Path(path).read_text())["solve_rates"]]
   (out / "provenance.json").write_text(json.dumps(prov, indent=2) + "\n")
+  return attach(out, eval_report) if eval_report else prov
+
+
+def attach(out, eval_report, notes: Sequence[str] = ()) -> dict[str, Any]:
+  """Adds eval reports' `sft` solve-rate rows (and notes) to `out`'s provenance.
+
+  Only `solve_rates` and `notes` change: the weights and everything the
+  recipe test checks stay as exported. Each row keeps its report's split.
+  """
+  path = pathlib.Path(out) / "provenance.json"
+  prov = json.loads(path.read_text())
+  reports = [eval_report] if isinstance(eval_report, (str, pathlib.Path)) else eval_report
+  rows = []
+  for report_path in reports:
+    report = json.loads(pathlib.Path(report_path).read_text())
+    if "solve_rates" not in report:
+      raise ValueError(f"{report_path}: not an evaluation report (no solve_rates)")
+    rows += [{**row, "split": row.get("split", report.get("split")), "report": str(report_path)}
+             for row in report["solve_rates"] if row.get("checkpoint", "sft") == "sft"]
+  keys = lambda r: (r.get("split"), r.get("mode"), r.get("metric"), r.get("eval"))
+  new = {keys(r) for r in rows}
+  prov["solve_rates"] = [r for r in prov.get("solve_rates", []) if keys(r) not in new] + rows
+  prov["notes"] = list(prov.get("notes", [])) + list(notes)
+  path.write_text(json.dumps(prov, indent=2) + "\n")
   return prov
 
 
@@ -171,7 +191,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                   help="an eval report.json whose solve_rates go into the provenance "
                        "(repeatable: one per split)")
   ap.add_argument("--note", action="append", default=[], help="a line for `notes`")
+  ap.add_argument("--attach_only", action="store_true",
+                  help="only add --eval_report rows and --note lines to --out's provenance")
   args = ap.parse_args(argv)
+  if args.attach_only:
+    if not args.eval_report:
+      ap.error("--attach_only needs at least one --eval_report")
+    prov = attach(args.out, args.eval_report, args.note)
+    print(json.dumps(prov["solve_rates"], indent=1))
+    return 0
   prov = export(args.workdir, args.gin_file, args.out, args.gin_bindings, args.eval_report,
                 args.note)
   print(json.dumps({k: prov[k] for k in ("steps", "tokens_seen", "final_loss",
