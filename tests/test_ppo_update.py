@@ -117,6 +117,65 @@ def test_reward_raises_favoured_tokens_with_bounded_kl():
   assert float(metrics["kl_ref"]) > 0.0
 
 
+def test_group_advantage_learns_without_a_value_net():
+  """The RLOO baseline over rollouts of the same prompt: the favoured-token
+  task is learnt as with the value net, which is neither run nor changed."""
+  params, value_params = _init()
+  ref = ppo_update.reference_params(params)
+  cfg = ppo_update.PPOConfig(lr=3e-3, warmup_steps=0, advantage="group")
+  state = ppo_update.init_state(CFG, cfg, params, value_params)
+  value_before = jax.device_get(state.value_params)
+  update = ppo_update.make_update(CFG, cfg)
+  rng = np.random.default_rng(0)
+  eval_tokens, _ = _sample(ref, _prompts(rng, 64), jax.random.key(99))
+  mass0, _ = _favoured_mass_and_kl(state.policy_params, ref, eval_tokens)
+  key = jax.random.key(5)
+  rewards = []
+  for _ in range(14):
+    key, k_sample, k_update = jax.random.split(key, 3)
+    prompts = jnp.repeat(_prompts(rng, 8), 4, axis=0)  # 8 problems x 4 rollouts
+    tokens, logp = _sample(state.policy_params, prompts, k_sample)
+    batch = _rollouts(tokens, logp).replace(group=jnp.repeat(jnp.arange(8), 4))
+    state, metrics = update(state, ref, batch, k_update)
+    rewards.append(float(metrics["reward_mean"]))
+    assert float(metrics["value_loss"]) == 0.0 and float(metrics["value_grad_norm"]) == 0.0
+  mass, kl = _favoured_mass_and_kl(state.policy_params, ref, eval_tokens)
+  assert mass > 2 * mass0, (mass0, mass)
+  assert np.mean(rewards[-3:]) > np.mean(rewards[:3])
+  assert 0.0 < kl < np.log(1 / mass0), kl
+  jax.tree.map(np.testing.assert_array_equal, jax.device_get(state.value_params), value_before)
+
+
+def test_group_advantage_is_the_leave_one_out_mean():
+  policy, value_params = _init(0)
+  ref, _ = _init(2)
+  batch = _batch(0, b=8)
+  group = np.array([0, 0, 0, 1, 1, 2, 3, 3])
+  valid = np.ones(8, bool)
+  valid[7] = False  # a padding row: no turns, no group partner
+  batch = batch.replace(group=jnp.asarray(np.where(valid, group, -1)),
+                        turn_mask=jnp.asarray(np.asarray(batch.turn_mask) & valid[:, None]))
+  cfg = ppo_update.PPOConfig(kl_beta=0.5, num_minibatches=2, advantage="group")
+  state = ppo_update.init_state(CFG, cfg, policy, value_params)
+  data, _ = jax.jit(ppo_update.prepare, static_argnums=(0, 1))(CFG, cfg, state, ref, batch)
+  returns = np.asarray(data["returns"])
+  g1 = returns[:, 0]
+  baseline = np.array([(g1[[1, 2]]).mean(), (g1[[0, 2]]).mean(), (g1[[0, 1]]).mean(),
+                       g1[4], g1[3], g1[5], g1[6], 0.0])
+  adv = np.where(np.asarray(batch.turn_mask), returns - baseline[:, None], 0.0)
+  mask = np.asarray(batch.turn_mask)
+  adv = adv / (adv[mask].std() + 1e-8)
+  want_tokens = np.where(TURN_INDEX >= 0, adv[:, np.maximum(TURN_INDEX, 0)], 0.0)
+  np.testing.assert_allclose(data["advantages"], want_tokens, rtol=1e-4, atol=1e-5)
+  # Singletons (rows 5 and 6) teach nothing on their first turn.
+  np.testing.assert_allclose(np.asarray(data["advantages"])[5:7, TURN_INDEX == 0], 0.0, atol=1e-6)
+  with pytest.raises(ValueError, match="Rollouts.group"):
+    jax.jit(ppo_update.prepare, static_argnums=(0, 1))(CFG, cfg, state, ref,
+                                                        batch.replace(group=None))
+  with pytest.raises(ValueError, match="advantage"):
+    ppo_update.make_update(CFG, dataclasses.replace(cfg, advantage="grpo"))
+
+
 def test_value_head_scale():
   params = llama.init_params(CFG, jax.random.key(0))
   tokens = _prompts(np.random.default_rng(0), 4)
@@ -212,6 +271,30 @@ def test_sharded_update_equals_single_device(single_device_update, length_bucket
   moved = jax.tree.map(lambda p, q: np.abs(np.asarray(p) - np.asarray(q)).max(), params,
                        single_state.policy_params)
   assert max(jax.tree.leaves(moved)) > 1e-4  # the update did something
+
+
+def test_episode_aggregation_weighs_every_episode_alike():
+  """"episode": the loss is the mean over rows of each row's token mean; a
+  row's length no longer sets its weight."""
+  batch = _uneven_batch()
+  params, value_params = _init(0)
+  ref = ppo_update.reference_params(params)
+  cfg = ppo_update.PPOConfig(loss_aggregation="episode", num_minibatches=1)
+  state = ppo_update.init_state(CFG, cfg, params, value_params)
+  data, _ = jax.jit(ppo_update.prepare, static_argnums=(0, 1))(CFG, cfg, state, ref, batch)
+  mask = np.asarray(batch.response_mask)
+  logp = np.asarray(data["old_logp"]) + 0.1 * mask  # pi moved off pi_old a little
+  got = float(ppo.policy_loss(jnp.asarray(logp), data["old_logp"], data["behaviour_logp"],
+                              data["advantages"], data["loss_weight"]))
+  ratio = np.exp(0.1) * np.minimum(np.exp(logp - np.asarray(batch.behaviour_logp)), 1.0)
+  adv = np.asarray(data["advantages"])
+  per_token = -np.minimum(ratio * adv, np.clip(ratio, 0.8, 1.2) * adv)
+  want = np.mean([per_token[b][mask[b]].mean() for b in range(len(mask))])
+  np.testing.assert_allclose(got, want, rtol=1e-5)
+  token_mean = per_token[mask].mean()
+  assert abs(want - token_mean) > 1e-3  # rows of 12 and 22 tokens: the two differ
+  with pytest.raises(ValueError, match="aggregation"):
+    ppo_update.make_update(CFG, dataclasses.replace(cfg, loss_aggregation="sequence"))
 
 
 def test_microbatches_accumulate_exactly(single_device_update):
@@ -332,13 +415,15 @@ def test_row_lengths_and_length_chunks():
   assert ppo_update.length_chunks(np.arange(4), lengths, 4, 128, SEQ)[0][1] == SEQ
 
 
-@pytest.mark.parametrize("bucket_rows", [1, 4])
-def test_length_buckets_give_the_fused_update(bucket_rows):
+@pytest.mark.parametrize("bucket_rows,advantage,aggregation",
+                         [(1, "value", "token"), (4, "value", "token"), (4, "group", "episode")])
+def test_length_buckets_give_the_fused_update(bucket_rows, advantage, aggregation):
   """Rows cut to their length bucket, chunk gradients summed: the fused update's
   numbers (same minibatches, advantages and losses), to float summation order."""
-  batch = _uneven_batch()
-  fused_cfg = dataclasses.replace(EQUIV_CFG, length_buckets=False)
-  bucketed_cfg = dataclasses.replace(EQUIV_CFG, length_buckets=True, bucket_rows=bucket_rows,
+  batch = _uneven_batch().replace(group=jnp.arange(16) // 4)
+  cfg = dataclasses.replace(EQUIV_CFG, advantage=advantage, loss_aggregation=aggregation)
+  fused_cfg = dataclasses.replace(cfg, length_buckets=False)
+  bucketed_cfg = dataclasses.replace(cfg, length_buckets=True, bucket_rows=bucket_rows,
                                      min_bucket=1)
   out = {}
   for name, cfg in (("fused", fused_cfg), ("bucketed", bucketed_cfg)):

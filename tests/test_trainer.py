@@ -132,6 +132,10 @@ def test_pad_rollouts_keeps_episodes_and_masks_padding():
   assert out["tokens"][0, :3].tolist() == [7, 8, 9]
   assert out["turn_mask"].any(axis=1).tolist() == [True, True, False, False]
   assert not out["response_mask"][2:].any() and (out["turn_index"][2:] == -1).all()
+  # Group indices follow their rows and are shifted out of other processes' range.
+  local["group"][[1, 4]] = [0, 1]
+  out = trainer_lib.pad_rollouts(local, 4, 32, 3, group_offset=8)
+  assert out["group"].tolist() == [8, 9, -1, -1]
   with pytest.raises(ValueError, match="do not fit"):
     trainer_lib.pad_rollouts(local, 1, 32, 3)
 

@@ -98,15 +98,20 @@ def to_rollouts(records: Sequence[EpisodeRecord], cfg, pad_id: int,
   empty rows (pad ids, every mask False) to a multiple of `batch_multiple`
   of at least `min_rows`, so dropped episodes do not change the shape.
   Length: `sampling.bucket_length` of the longest dialog. Turns: max_turns.
+  `group`: rows of one problem (by `EpisodeRecord.problem`) share an index,
+  numbered from 0 in order of appearance.
   """
-  rows = []
+  rows, groups, problems = [], [], {}
   for r in records:
     if r.dropped is not None:
       continue
+    g = problems.setdefault(r.problem, len(problems))
     if cfg.independent:
       rows += [(d, [r.rewards[i]]) for i, d in enumerate(r.dialogs)]
+      groups += [g] * len(r.dialogs)
     else:
       rows.append((r.dialogs[0], r.rewards))
+      groups.append(g)
   if not rows:
     return None
   num_rows = max(len(rows), min_rows)
@@ -120,6 +125,8 @@ def to_rollouts(records: Sequence[EpisodeRecord], cfg, pad_id: int,
   value_positions = np.zeros((num_rows, turns), np.int32)
   turn_mask = np.zeros((num_rows, turns), bool)
   rewards = np.zeros((num_rows, turns), np.float32)
+  group = np.full((num_rows,), -1, np.int32)
+  group[:len(groups)] = groups
   for b, (d, rs) in enumerate(rows):
     n, t = len(d), len(rs)
     tokens[b, :n] = d.ids
@@ -132,4 +139,5 @@ def to_rollouts(records: Sequence[EpisodeRecord], cfg, pad_id: int,
   return Rollouts(tokens=jnp.asarray(tokens), response_mask=jnp.asarray(response_mask),
                   turn_index=jnp.asarray(turn_index), behaviour_logp=jnp.asarray(logp),
                   value_positions=jnp.asarray(value_positions),
-                  turn_mask=jnp.asarray(turn_mask), rewards=jnp.asarray(rewards))
+                  turn_mask=jnp.asarray(turn_mask), rewards=jnp.asarray(rewards),
+                  group=jnp.asarray(group))

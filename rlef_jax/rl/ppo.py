@@ -3,7 +3,8 @@
 Token-level arrays are `[batch, seq]` (one row per episode: the whole dialog
 as one token sequence); turn-level arrays are `[batch, turns]`. A `mask` (bool
 or 0/1) selects the valid entries; masked means divide by the number of valid
-entries (at least 1, so an all-masked batch gives 0, not NaN).
+entries (an all-masked batch gives 0, not NaN). A float mask weights the
+entries instead: the means become weighted means (`token_weights`).
 
 Token log-probs are aligned with the tokens they score: `logp[b, s]` is
 log p(tokens[b, s] | tokens[b, :s]), so `response_mask` indexes both.
@@ -32,9 +33,14 @@ def masked_sum(x: Array, mask: Array) -> Array:
 
 
 def masked_mean(x: Array, mask: Array) -> Array:
-  """Mean of `x` over `mask`; 0 when nothing is valid."""
-  count = jnp.sum(mask.astype(jnp.float32))
-  return masked_sum(x, mask) / jnp.maximum(count, 1.0)
+  """Mean of `x` over `mask`; 0 when nothing is valid.
+
+  A float `mask` holds weights (0: masked): the weighted mean. A bool or 0/1
+  mask gives the plain mean over the valid entries.
+  """
+  weights = mask.astype(jnp.float32)
+  total = jnp.sum(weights)
+  return masked_sum(x * weights, mask) / jnp.where(total > 0, total, 1.0)
 
 
 def masked_var(x: Array, mask: Array) -> Array:
@@ -57,7 +63,8 @@ def importance_weight(logp: Array, behaviour_logp: Array) -> Array:
 
 def policy_loss(logp: Array, old_logp: Array, behaviour_logp: Array,
                 advantages: Array, mask: Array, clip_eps: float = 0.2) -> Array:
-  """Clipped PPO surrogate with the truncated importance weight, token mean."""
+  """Clipped PPO surrogate with the truncated importance weight, token mean
+  (the mean weighted by `mask` when it holds float weights: `token_weights`)."""
   ratio = jnp.exp(logp - old_logp) * importance_weight(logp, behaviour_logp)
   unclipped = ratio * advantages
   clipped = jnp.clip(ratio, 1.0 - clip_eps, 1.0 + clip_eps) * advantages
@@ -133,6 +140,48 @@ def kl_penalized_rewards(rewards: Array, logratio: Array, beta: float,
                          mask: Array) -> Array:
   """R_t = r_t - beta * logratio_t on valid turns, 0 elsewhere."""
   return jnp.where(mask, rewards - beta * logratio, 0.0)
+
+
+def group_baseline(episode_returns: Array, group: Array, valid: Array) -> Array:
+  """Leave-one-out mean return of the other episodes of each episode's group.
+
+  The RLOO baseline (Kool et al., 2019; Ahmadian et al., 2024): `group[b]`
+  names the problem episode b was sampled for, `valid[b]` whether it is an
+  episode at all. An episode alone in its group is its own baseline, so its
+  advantage is 0; a group whose episodes all score the same teaches nothing.
+  Returns `[B]`.
+
+  >>> group_baseline(jnp.array([1., -1., -1., 0.]), jnp.array([0, 0, 0, 1]),
+  ...                jnp.array([True, True, True, True])).tolist()
+  [-1.0, 0.0, 0.0, 0.0]
+  """
+  valid = valid.astype(bool)
+  same = (group[:, None] == group[None, :]) & valid[:, None] & valid[None, :]
+  others = jnp.sum(same.astype(jnp.float32), axis=1) - 1.0
+  total = jnp.sum(jnp.where(same, episode_returns[None, :], 0.0), axis=1)
+  loo = (total - episode_returns) / jnp.maximum(others, 1.0)
+  return jnp.where(others > 0, loo, episode_returns)
+
+
+def token_weights(response_mask: Array, aggregation: str = "token") -> Array:
+  """Per-token weights of the policy loss, `[B, S]` float (a weighted mask).
+
+  "token": 1 on every response token, so the loss is the token mean (the
+  paper's PPO) and an episode counts by its length: a failed three-turn
+  episode outweighs a one-turn solve three to one. "episode": 1 / n on each
+  of a row's n response tokens, so every episode counts alike however many
+  turns it took (the sequence mean of GRPO-style losses). Rows without
+  response tokens weigh 0.
+
+  >>> token_weights(jnp.array([[0, 1, 1, 0], [1, 1, 1, 1]]), "episode").tolist()
+  [[0.0, 0.5, 0.5, 0.0], [0.25, 0.25, 0.25, 0.25]]
+  """
+  weights = response_mask.astype(jnp.float32)
+  if aggregation == "token":
+    return weights
+  if aggregation == "episode":
+    return weights / jnp.maximum(jnp.sum(weights, axis=-1, keepdims=True), 1.0)
+  raise ValueError(f'loss aggregation must be "token" or "episode", not {aggregation!r}')
 
 
 def normalize(x: Array, mask: Array, eps: float = 1e-8) -> Array:

@@ -134,35 +134,41 @@ def gather_json(obj: Any) -> list[Any]:
 
 
 _FIELDS = ("tokens", "response_mask", "turn_index", "behaviour_logp", "value_positions",
-           "turn_mask", "rewards")
+           "turn_mask", "rewards", "group")
 _PAD = {"tokens": 0, "response_mask": False, "turn_index": -1, "behaviour_logp": 0.0,
-        "value_positions": 0, "turn_mask": False, "rewards": 0.0}
+        "value_positions": 0, "turn_mask": False, "rewards": 0.0, "group": -1}
+_DTYPES = {"tokens": np.int32, "response_mask": np.bool_, "turn_index": np.int32,
+           "behaviour_logp": np.float32, "value_positions": np.int32, "turn_mask": np.bool_,
+           "rewards": np.float32, "group": np.int32}
 
 
 def _numpy_rollouts(r) -> dict[str, np.ndarray]:
   return {f: np.asarray(getattr(r, f)) for f in _FIELDS}
 
 
-def pad_rollouts(local: dict[str, np.ndarray] | None, rows: int, seq: int, turns: int
-                 ) -> dict[str, np.ndarray]:
-  """`local` cut to its episodes (rows with a turn) and padded to [rows, seq] / [rows, turns].
+def pad_rollouts(local: dict[str, np.ndarray] | None, rows: int, seq: int, turns: int,
+                 group_offset: int = 0) -> dict[str, np.ndarray]:
+  """`local` cut to its episodes (rows with a turn) and padded to [rows, seq] / [rows, turns]
+  ([rows] for `group`, whose indices are shifted by `group_offset`: another
+  process's problems must not share this one's indices).
 
   Padding rows have every mask false, so they add nothing to any masked mean.
   """
-  dtypes = {"tokens": np.int32, "response_mask": np.bool_, "turn_index": np.int32,
-            "behaviour_logp": np.float32, "value_positions": np.int32, "turn_mask": np.bool_,
-            "rewards": np.float32}
   out = {}
   keep = (np.flatnonzero(local["turn_mask"].any(axis=1)) if local is not None
           else np.zeros((0,), np.int64))
   if keep.size > rows:
     raise ValueError(f"{keep.size} episodes do not fit a batch of {rows} rows")
   for f in _FIELDS:
-    width = turns if f in ("value_positions", "turn_mask", "rewards") else seq
-    arr = np.full((rows, width), _PAD[f], dtypes[f])
+    shape = ((rows,) if f == "group" else
+             (rows, turns if f in ("value_positions", "turn_mask", "rewards") else seq))
+    arr = np.full(shape, _PAD[f], _DTYPES[f])
     if local is not None and keep.size:
-      src = local[f][keep].astype(dtypes[f])
-      arr[:keep.size, :src.shape[1]] = src
+      src = local[f][keep].astype(_DTYPES[f])
+      if f == "group":
+        arr[:keep.size] = src + group_offset
+      else:
+        arr[:keep.size, :src.shape[1]] = src
     out[f] = arr
   return out
 
@@ -403,10 +409,10 @@ class Trainer:
     merged = _merge_stats([g["stats"] for g in gathered])
     if seq == 0:
       return Batch(k, None, all_records, merged)
-    padded = pad_rollouts(local, rows_local, seq, turns)
+    padded = pad_rollouts(local, rows_local, seq, turns, group_offset=self.pid * rows_local)
     arrays = {}
     for f, arr in padded.items():
-      global_shape = (rows_local * self.nproc, arr.shape[1])
+      global_shape = (rows_local * self.nproc,) + arr.shape[1:]
       sh = sharding.batch_sharding(self.mesh, global_shape)
       arrays[f] = jax.make_array_from_process_local_data(sh, arr, global_shape)
     return Batch(k, ppo_update.Rollouts(**arrays), all_records, merged)
@@ -460,11 +466,8 @@ class Trainer:
     _, meta = self.ckpts.restore(step, {})
     pending_meta = meta.get("pending")
     if pending_meta and pending_meta.get("shapes"):
-      dtypes = {"tokens": jnp.int32, "response_mask": jnp.bool_, "turn_index": jnp.int32,
-                "behaviour_logp": jnp.float32, "value_positions": jnp.int32,
-                "turn_mask": jnp.bool_, "rewards": jnp.float32}
       targets["pending"] = {
-          f: jax.ShapeDtypeStruct(tuple(shape), dtypes[f],
+          f: jax.ShapeDtypeStruct(tuple(shape), _DTYPES[f],
                                   sharding=sharding.batch_sharding(self.mesh, tuple(shape)))
           for f, shape in pending_meta["shapes"].items()}
     items, meta = self.ckpts.restore(step, targets)
@@ -480,7 +483,7 @@ class Trainer:
     if pending_meta:
       rollouts = None
       if "pending" in items:
-        arrays = {f: items["pending"][f] for f in _FIELDS}
+        arrays = {f: items["pending"][f] for f in _FIELDS if f in items["pending"]}
         rollouts = ppo_update.Rollouts(**arrays)
       pending = Batch(pending_meta["round"], rollouts, pending_meta["records"],
                       pending_meta["stats"])

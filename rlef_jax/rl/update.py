@@ -67,7 +67,16 @@ class PPOConfig:
       update as one pass, in 1/microbatches of the activation memory).
     forward_chunks: chunks of the pi_old / reference / value passes over the
       batch (None: `num_minibatches`).
-    normalize_advantages: mean/std-normalise A_t over the batch's valid turns.
+    advantage: how A_t is formed. "value" (the paper's): G_t - V(c_t) from the
+      value net. "group": G_t minus the leave-one-out mean episode return of
+      the other rollouts of the same problem (`ppo.group_baseline`, RLOO;
+      needs `Rollouts.group`); the value net is neither run nor trained
+      (docs/demo.md, "RL settings", says why the tiny demo uses it).
+    loss_aggregation: how the policy loss averages over a minibatch's response
+      tokens (`ppo.token_weights`): "token", the paper's token mean, or
+      "episode", every episode weighted alike whatever its number of turns.
+    normalize_advantages: "value": mean/std-normalise A_t over the batch's
+      valid turns; "group": divide by their std only (the baseline centres).
     logits_chunk: sequence positions per chunk of the output layer in every
       log-prob / entropy pass (`llama.logprobs_from_hidden`): [B, chunk, V]
       float32 logits at a time, rematerialised in the backward pass, instead
@@ -100,6 +109,8 @@ class PPOConfig:
   epochs: int = 1
   microbatches: int = 1
   forward_chunks: int | None = None
+  advantage: str = "value"
+  loss_aggregation: str = "token"
   normalize_advantages: bool = True
   logits_chunk: int | None = 512
   length_buckets: bool = True
@@ -119,6 +130,9 @@ class Rollouts:
     value_positions: int [B, T], index of c_t, the last prompt token of turn t.
     turn_mask: bool [B, T], turns that happened.
     rewards: float [B, T], r_t before the KL penalty.
+    group: int [B], the problem each row's episode was sampled for (rows of
+      one problem share it, padding rows are -1); read by the "group"
+      advantage only. None: unknown.
   """
 
   tokens: jax.Array
@@ -128,6 +142,7 @@ class Rollouts:
   value_positions: jax.Array
   turn_mask: jax.Array
   rewards: jax.Array
+  group: jax.Array | None = None
 
 
 @flax.struct.dataclass
@@ -277,10 +292,11 @@ def _global_norm(tree) -> jax.Array:
 
 def _share(mask: jax.Array, total: jax.Array) -> jax.Array:
   """Weight turning a masked mean over this micro-batch into its share of the
-  mean over the whole minibatch (`total` valid entries), so that summing over
-  micro-batches gives exact minibatch means and gradients."""
+  mean over the whole minibatch (`total`: its valid entries, or its summed
+  weights for a float mask), so that summing over micro-batches gives exact
+  minibatch means and gradients."""
   count = jnp.sum(mask.astype(jnp.float32))
-  return jnp.maximum(count, 1.0) / jnp.maximum(total, 1.0)
+  return count / jnp.where(total > 0, total, 1.0)
 
 
 def _policy_objective(config, cfg, params, mb, total_tokens):
@@ -288,7 +304,7 @@ def _policy_objective(config, cfg, params, mb, total_tokens):
   # [B, S, V] logits (PPOConfig.logits_chunk).
   logp, entropy = llama.token_logprobs(config, params, mb["tokens"], chunk=cfg.logits_chunk,
                                        entropy=True)
-  mask = mb["response_mask"]
+  mask = mb["loss_weight"]  # response tokens, weighted by PPOConfig.loss_aggregation
   share = _share(mask, total_tokens)
   loss = share * ppo.policy_loss(logp, mb["old_logp"], mb["behaviour_logp"], mb["advantages"],
                                  mask, cfg.clip_eps)
@@ -338,6 +354,8 @@ def _score(config: LlamaConfig, cfg: PPOConfig, policy_params: Params, ref_param
   chunk = cfg.logits_chunk
   old = llama.token_logprobs(config, policy_params, tokens, chunk=chunk)
   ref = llama.token_logprobs(config, ref_params, tokens, chunk=chunk)
+  if not _uses_value(cfg):
+    return old, ref, jnp.zeros_like(old)
   return old, ref, llama.value_forward(config, value_params, tokens)
 
 
@@ -367,12 +385,21 @@ def finish_prepare(cfg: PPOConfig, batch: Rollouts, old_logp: jax.Array, ref_log
   shaped = ppo.kl_penalized_rewards(batch.rewards, logratio, cfg.kl_beta, turn_mask)
   returns = ppo.turn_returns(shaped, turn_mask)
   old_values = ppo.values_at(values, batch.value_positions)
-  advantages = jnp.where(turn_mask, returns - old_values, 0.0)
-  if cfg.normalize_advantages:
-    advantages = ppo.normalize(advantages, turn_mask)
+  if _uses_value(cfg):
+    raw_adv = jnp.where(turn_mask, returns - old_values, 0.0)
+    advantages = ppo.normalize(raw_adv, turn_mask) if cfg.normalize_advantages else raw_adv
+  else:
+    if batch.group is None:
+      raise ValueError('PPOConfig.advantage = "group" needs Rollouts.group')
+    baseline = ppo.group_baseline(returns[:, 0], batch.group, turn_mask[:, 0])
+    raw_adv = jnp.where(turn_mask, returns - baseline[:, None], 0.0)
+    advantages = raw_adv
+    if cfg.normalize_advantages:
+      advantages = raw_adv / (jnp.sqrt(ppo.masked_var(raw_adv, turn_mask)) + 1e-8)
   data = {
       "tokens": batch.tokens,
       "response_mask": batch.response_mask.astype(bool),
+      "loss_weight": ppo.token_weights(batch.response_mask, cfg.loss_aggregation),
       "behaviour_logp": batch.behaviour_logp.astype(jnp.float32),
       "old_logp": old_logp,
       "advantages": ppo.turns_to_tokens(advantages, batch.turn_index),
@@ -381,7 +408,6 @@ def finish_prepare(cfg: PPOConfig, batch: Rollouts, old_logp: jax.Array, ref_log
       "old_values": old_values,
       "returns": returns,
   }
-  raw_adv = jnp.where(turn_mask, returns - old_values, 0.0)
   stats = {
       "reward_mean": ppo.masked_mean(batch.rewards, turn_mask),
       "kl_ref": ppo.masked_mean(logratio, turn_mask),
@@ -397,18 +423,35 @@ def finish_prepare(cfg: PPOConfig, batch: Rollouts, old_logp: jax.Array, ref_log
 
 
 def _apply_grads(policy_tx, value_tx, lr_schedules, state: TrainState, p_grads, v_grads, aux):
-  """One AdamW step of each network from its minibatch gradient; the step's metrics."""
+  """One AdamW step of each network from its minibatch gradient; the step's metrics.
+
+  `v_grads` None (the "group" advantage): the value net and its optimizer
+  state stay as they are."""
   p_updates, p_opt = policy_tx.update(p_grads, state.policy_opt_state, state.policy_params)
-  v_updates, v_opt = value_tx.update(v_grads, state.value_opt_state, state.value_params)
+  value_params, v_opt = state.value_params, state.value_opt_state
+  if v_grads is not None:
+    v_updates, v_opt = value_tx.update(v_grads, v_opt, value_params)
+    value_params = optax.apply_updates(value_params, v_updates)
   metrics = {**aux,
              "policy_grad_norm": _global_norm(p_grads),
-             "value_grad_norm": _global_norm(v_grads),
+             "value_grad_norm": jnp.zeros(()) if v_grads is None else _global_norm(v_grads),
              "lr": lr_schedules[0](state.step),
              "value_lr": lr_schedules[1](state.step)}
   state = TrainState(optax.apply_updates(state.policy_params, p_updates), p_opt,
-                     optax.apply_updates(state.value_params, v_updates), v_opt,
-                     state.step + 1)
+                     value_params, v_opt, state.step + 1)
   return state, metrics
+
+
+def _uses_value(cfg: PPOConfig) -> bool:
+  return cfg.advantage == "value"
+
+
+def _value_grads(config, cfg, value_params, mb, total_turns, microbatches):
+  """The value net's minibatch gradient and loss; (None, 0) when it is not used."""
+  if not _uses_value(cfg):
+    return None, {"value_loss": jnp.zeros(())}
+  return _accumulated_grads(functools.partial(_value_objective, config, cfg), value_params,
+                            mb, total_turns, microbatches)
 
 
 def _reduce_metrics(metrics):
@@ -422,12 +465,12 @@ def _update(config, cfg, policy_tx, value_tx, state: TrainState, ref_params, bat
   lr_schedules = schedules(cfg)
 
   def minibatch_step(state: TrainState, mb):
-    total_tokens = jnp.sum(mb["response_mask"].astype(jnp.float32))
+    total_tokens = jnp.sum(mb["loss_weight"])
     total_turns = jnp.sum(mb["turn_mask"].astype(jnp.float32))
     p_grads, p_aux = _accumulated_grads(functools.partial(_policy_objective, config, cfg),
                                         state.policy_params, mb, total_tokens, cfg.microbatches)
-    v_grads, v_aux = _accumulated_grads(functools.partial(_value_objective, config, cfg),
-                                        state.value_params, mb, total_turns, cfg.microbatches)
+    v_grads, v_aux = _value_grads(config, cfg, state.value_params, mb, total_turns,
+                                  cfg.microbatches)
     return _apply_grads(policy_tx, value_tx, lr_schedules, state, p_grads, v_grads,
                         {**p_aux, **v_aux})
 
@@ -457,7 +500,8 @@ class MeshUpdate:
       return self.jitted.lower(state, ref_params, batch, rng)
 
 
-_SEQ_KEYS = ("tokens", "response_mask", "behaviour_logp", "old_logp", "advantages")
+_SEQ_KEYS = ("tokens", "response_mask", "loss_weight", "behaviour_logp", "old_logp",
+             "advantages")
 
 
 def row_lengths(batch: Rollouts) -> jax.Array:
@@ -475,10 +519,12 @@ def row_lengths(batch: Rollouts) -> jax.Array:
 
 
 def _plan_inputs(cfg: PPOConfig, batch: Rollouts, rng):
-  """What the host needs to cut the batch: lengths, token and turn counts, permutations."""
+  """What the host needs to cut the batch: lengths, loss weights and turn
+  counts per row, permutations."""
   keys = jax.random.split(rng, cfg.epochs)
   perms = jax.vmap(lambda k: jax.random.permutation(k, batch.tokens.shape[0]))(keys)
-  return (row_lengths(batch), jnp.sum(batch.response_mask.astype(jnp.int32), axis=1),
+  weights = ppo.token_weights(batch.response_mask, cfg.loss_aggregation)
+  return (row_lengths(batch), jnp.sum(weights, axis=1),
           jnp.sum(batch.turn_mask.astype(jnp.int32), axis=1), perms)
 
 
@@ -548,13 +594,13 @@ class BucketedUpdate:
       mb = {k: take(v, idx, length if k in _SEQ_KEYS else None) for k, v in data.items()}
       p_grads, p_aux = _accumulated_grads(functools.partial(_policy_objective, config, cfg),
                                           policy, mb, total_tokens, 1)
-      v_grads, v_aux = _accumulated_grads(functools.partial(_value_objective, config, cfg),
-                                          value, mb, total_turns, 1)
+      v_grads, v_aux = _value_grads(config, cfg, value, mb, total_turns, 1)
       aux = {**p_aux, **v_aux}
       if acc is None:
         return p_grads, v_grads, aux
       acc_p, acc_v, acc_aux = acc
-      return (jax.tree.map(jnp.add, acc_p, p_grads), jax.tree.map(jnp.add, acc_v, v_grads),
+      return (jax.tree.map(jnp.add, acc_p, p_grads),
+              None if v_grads is None else jax.tree.map(jnp.add, acc_v, v_grads),
               {k: (jnp.maximum if k.endswith("_max") else jnp.add)(acc_aux[k], aux[k])
                for k in aux})
 
@@ -631,6 +677,9 @@ def _make_fused(config: LlamaConfig, cfg: PPOConfig, mesh: Mesh | None = None):
     raise ValueError(f"num_minibatches, epochs and microbatches must be >= 1: {cfg}")
   if cfg.warmup_steps < 0 or cfg.value_warmup_steps < 0:
     raise ValueError(f"warmup_steps and value_warmup_steps must be >= 0: {cfg}")
+  ppo.token_weights(jnp.zeros((1, 1), bool), cfg.loss_aggregation)  # checks the name
+  if cfg.advantage not in ("value", "group"):
+    raise ValueError(f'PPOConfig.advantage must be "value" or "group", not {cfg.advantage!r}')
   policy_tx, value_tx = _optimizers(cfg)
   fn = functools.partial(_update, config, cfg, policy_tx, value_tx)
   if mesh is None:
