@@ -297,6 +297,25 @@ def test_episode_aggregation_weighs_every_episode_alike():
     ppo_update.make_update(CFG, dataclasses.replace(cfg, loss_aggregation="sequence"))
 
 
+def test_kl_loss_pulls_the_policy_to_the_reference():
+  """With no reward signal (every advantage 0) only the token-level KL term
+  moves the policy: towards rho, by its k3 estimate on the batch."""
+  policy, value_params = _init(0)
+  ref, _ = _init(2)
+  batch = _batch(0, b=8)
+  batch = batch.replace(rewards=jnp.zeros_like(batch.rewards), group=jnp.arange(8) // 4)
+  cfg = ppo_update.PPOConfig(lr=1e-3, warmup_steps=0, kl_beta=0.0, kl_loss_coef=1.0,
+                             advantage="group", num_minibatches=1, epochs=4)
+  state = ppo_update.init_state(CFG, cfg, policy, value_params)
+  state, first = ppo_update.make_update(CFG, cfg)(state, ref, batch, jax.random.key(0))
+  _, after = ppo_update.make_update(CFG, cfg)(state, ref, batch, jax.random.key(1))
+  assert float(first["kl_ref_token"]) > 1e-3
+  assert float(after["kl_ref_token"]) < 0.5 * float(first["kl_ref_token"])
+  # The PPO term is 0: the policy loss is the KL term alone.
+  np.testing.assert_allclose(float(first["policy_loss"]), float(first["kl_ref_token"]),
+                             rtol=1e-5)
+
+
 def test_microbatches_accumulate_exactly(single_device_update):
   # The fused program's micro-batches (the bucketed update sums its length
   # chunks instead), against the bucketed single-device update.

@@ -222,6 +222,16 @@ def approx_kl(logp: Array, old_logp: Array, mask: Array) -> Array:
   return masked_mean(jnp.expm1(log_r) - log_r, mask)
 
 
+def kl_to_reference(logp: Array, ref_logp: Array) -> Array:
+  """Per-token k3 estimate of KL(pi || rho) on tokens sampled from pi, `[B, S]`.
+
+  exp(q) - 1 - q with q = log rho - log pi: unbiased, never negative, and
+  differentiable in `logp` (the KL term of GRPO-style losses; Schulman, 2020).
+  """
+  q = ref_logp - logp
+  return jnp.expm1(q) - q
+
+
 def explained_variance(values: Array, returns: Array, mask: Array) -> Array:
   """1 - Var(G - V) / Var(G) over valid turns: 1 is perfect, <= 0 is useless."""
   var_g = masked_var(returns, mask)

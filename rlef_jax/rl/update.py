@@ -72,6 +72,10 @@ class PPOConfig:
       the other rollouts of the same problem (`ppo.group_baseline`, RLOO;
       needs `Rollouts.group`); the value net is neither run nor trained
       (docs/demo.md, "RL settings", says why the tiny demo uses it).
+    kl_loss_coef: weight of a token-level KL(pi || rho) term in the policy
+      loss (`ppo.kl_to_reference`, averaged like the PPO term), beside or
+      instead of the per-turn penalty in the reward (`kl_beta`). 0: off (the
+      paper's).
     loss_aggregation: how the policy loss averages over a minibatch's response
       tokens (`ppo.token_weights`): "token", the paper's token mean, or
       "episode", every episode weighted alike whatever its number of turns.
@@ -111,6 +115,7 @@ class PPOConfig:
   forward_chunks: int | None = None
   advantage: str = "value"
   loss_aggregation: str = "token"
+  kl_loss_coef: float = 0.0
   normalize_advantages: bool = True
   logits_chunk: int | None = 512
   length_buckets: bool = True
@@ -308,10 +313,14 @@ def _policy_objective(config, cfg, params, mb, total_tokens):
   share = _share(mask, total_tokens)
   loss = share * ppo.policy_loss(logp, mb["old_logp"], mb["behaviour_logp"], mb["advantages"],
                                  mask, cfg.clip_eps)
+  kl_ref = share * ppo.masked_mean(ppo.kl_to_reference(logp, mb["ref_logp"]), mask)
+  if cfg.kl_loss_coef:
+    loss = loss + cfg.kl_loss_coef * kl_ref
   logp = jax.lax.stop_gradient(logp)
   weights = ppo.importance_weight_stats(logp, mb["behaviour_logp"], mask)
   aux = {
       "policy_loss": loss,
+      "kl_ref_token": jax.lax.stop_gradient(kl_ref),
       "clip_frac": share * ppo.clip_fraction(logp, mb["old_logp"], mask, cfg.clip_eps),
       "approx_kl": share * ppo.approx_kl(logp, mb["old_logp"], mask),
       "entropy": share * ppo.masked_mean(entropy, mask),
@@ -402,6 +411,7 @@ def finish_prepare(cfg: PPOConfig, batch: Rollouts, old_logp: jax.Array, ref_log
       "loss_weight": ppo.token_weights(batch.response_mask, cfg.loss_aggregation),
       "behaviour_logp": batch.behaviour_logp.astype(jnp.float32),
       "old_logp": old_logp,
+      "ref_logp": ref_logp,
       "advantages": ppo.turns_to_tokens(advantages, batch.turn_index),
       "value_positions": batch.value_positions,
       "turn_mask": turn_mask,
@@ -501,7 +511,7 @@ class MeshUpdate:
 
 
 _SEQ_KEYS = ("tokens", "response_mask", "loss_weight", "behaviour_logp", "old_logp",
-             "advantages")
+             "ref_logp", "advantages")
 
 
 def row_lengths(batch: Rollouts) -> jax.Array:
