@@ -31,12 +31,16 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import pathlib
 import re
+import shutil
+import subprocess
 import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from sandbox_runner import JudgeResult, TestResult, Verdict
 
 from rlef_jax import launch, sharding
@@ -232,3 +236,17 @@ def test_rl_loop_raises_reward_and_keeps_its_invariants(tmp_path, monkeypatch):
   # From round 1 on the behaviour policy is stale, and visibly so: the weights matter.
   assert min(c["is_weight_min"] for c in checks[1:]) < 0.9, checks
   assert sum(0 < c["solved"] < c["episodes"] for c in checks[1:]) >= 3, checks
+
+
+def test_every_mutation_still_applies():
+  """tools/mutation_check.sh shows this test failing on each mutation; a patch
+  that no longer applies to the tree would silently test nothing."""
+  root = pathlib.Path(__file__).resolve().parent.parent
+  if shutil.which("git") is None or not (root / ".git").exists():
+    pytest.skip("needs git and a git checkout to check the patches (git apply --check)")
+  patches = sorted((root / "tests" / "mutations").glob("*.patch"))
+  assert len(patches) >= 4
+  for patch in patches:
+    proc = subprocess.run(["git", "apply", "--check", str(patch)], cwd=root,
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, f"{patch.name} no longer applies: {proc.stderr}"

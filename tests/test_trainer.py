@@ -47,9 +47,9 @@ def test_memory_is_bounded_over_twenty_rounds(tmp_path, monkeypatch):
   seen, shapes = [], set()
   pad = trainer_lib.pad_rollouts
 
-  def recording_pad(local, rows, seq, turns):
+  def recording_pad(local, rows, seq, turns, **kwargs):
     shapes.add((rows, seq, turns))
-    return pad(local, rows, seq, turns)
+    return pad(local, rows, seq, turns, **kwargs)
 
   monkeypatch.setattr(trainer_lib, "pad_rollouts", recording_pad)
 

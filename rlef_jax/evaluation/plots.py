@@ -244,6 +244,6 @@ def training_curves(metrics_jsonl: str | pathlib.Path, path, window: int = 5
         run = [sum(ys[j - window + 1:j + 1]) / window for j in range(window - 1, len(ys))]
         ax.plot(xs[window - 1:], run, linewidth=2, label=f"mean of {window}")
       ax.legend(fontsize=7)
-    ax.set_xlabel("optimizer step")
+    ax.set_xlabel("RLEF round")
     ax.set_title(label)
   return _save(fig, pathlib.Path(path))
