@@ -69,11 +69,16 @@ setuptools.setup(
     description="RLEF: reinforcement learning from execution feedback for code LLMs, in JAX",
     license="Apache-2.0",
     python_requires=">=3.11",
-    packages=setuptools.find_packages(include=["rlef_jax", "rlef_jax.*", "sandbox_runner", "sandbox_runner.*"]),
-    include_package_data=True,
+    # The data folders (assets, bundled problems, judge examples) are packages
+    # of their own (namespace packages: no __init__.py), each with its files.
+    packages=setuptools.find_namespace_packages(
+        include=["rlef_jax", "rlef_jax.*", "sandbox_runner", "sandbox_runner.*"],
+        exclude=["*.__pycache__"]),
     package_data={
-        "rlef_jax": ["assets/*", "data/bundled/*.jsonl"],
-        "sandbox_runner": ["examples/*", "examples/**/*"],
+        "rlef_jax.assets": ["*.tiktoken"],
+        "rlef_jax.assets.warm_start": ["*.json", "*.safetensors"],
+        "rlef_jax.data.bundled": ["*.jsonl", "*.md"],
+        "sandbox_runner.examples": ["*.json", "*.txt"],
     },
     install_requires=CORE,
     extras_require={

@@ -34,7 +34,7 @@ import time
 
 import jax
 
-from rlef_jax import launch, sharding
+from rlef_jax import jobs, launch, sharding
 from rlef_jax.env import rollout
 from rlef_jax.rl import trainer as trainer_lib
 from rlef_jax.rl import update as ppo_update
@@ -54,10 +54,11 @@ def run_once(workdir: pathlib.Path, args, length_buckets: bool) -> dict:
   env = rollout.EnvConfig(max_turns=args.turns, context_budget=1024,
                           score_tests=("public", "private"))
   model = launch.ModelSpec(preset="tiny", seed=0, weights=args.weights)
-  t = trainer_lib.Trainer(workdir, cfg, model=model, ppo=ppo, env=env,
-                          mesh=sharding.MeshConfig(fsdp=-1))
+  job = jobs.TrainJob(workdir, cfg, model=model, ppo=ppo, env=env,
+                      mesh=sharding.MeshConfig(fsdp=-1))
   start = time.monotonic()
-  report = t.run()
+  report = job.run()
+  t = job.trainer
   out = {"rounds": report["timings"], "total_s": time.monotonic() - start,
          "programs": (t.update.programs() if length_buckets else
                       t.update.jitted._cache_size()),  # pylint: disable=protected-access

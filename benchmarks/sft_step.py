@@ -20,6 +20,7 @@ import time
 import jax
 import numpy as np
 
+from rlef_jax import demo
 from rlef_jax import tokenizer as tokenizer_lib
 from rlef_jax.data import synthetic
 from rlef_jax.models import configs, llama
@@ -36,7 +37,7 @@ def main():
 
   tok = tokenizer_lib.load_tiny_tokenizer()
   rows = synthetic.generate("train", args.batch, seed=0, large_test=False)
-  dialogs = synthetic.sft_dialogs(rows, repair_fraction=0.3, seed=0)
+  dialogs = demo.build_sft_dialogs(rows, repair_fraction=0.3, seed=0)
   batch = sft.encode_batch(tok, dialogs, max_len=1024)
   window = sft.target_window(batch["loss_mask"])
   config = configs.get("tiny")

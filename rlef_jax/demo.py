@@ -2,7 +2,8 @@
 
 Data: `train_problems` / `test_problems` (the RLEF pool and the held-out
 evaluation split of `rlef_jax.data.synthetic`) and `sft_dialogs` (the warm
-start's dialogs, some of them repairs), named in gin/tiny_cpu.gin as
+start's dialogs, some of them repairs with real execution feedback:
+`build_sft_dialogs`, `repair_feedback`), named in gin/tiny_cpu.gin as
 `"rlef_jax.demo:train_problems"` etc. Their sizes are gin-configurable here,
 at the edge; the generator itself takes plain arguments.
 
@@ -36,10 +37,17 @@ import json
 import pathlib
 from typing import Any, Mapping, Sequence
 
+import random
+
 import gin
 import numpy as np
+import sandbox_runner
+from sandbox_runner import JudgeResult, TestResult, Verdict, compare
 
 from rlef_jax.data import synthetic
+from rlef_jax.env import code as code_lib
+from rlef_jax.env import feedback
+from rlef_jax.evaluation import metrics, report
 from rlef_jax.evaluation.report import public_vs_private, training_curve  # noqa: F401  (the demo's API)
 
 RISE_BAR = 0.15
@@ -82,15 +90,91 @@ def sft_dialogs(num: int = 1500, repair_fraction: float = 0.25, seed: int = 0,
   one failed attempt, or two with probability `second_failure_fraction`.
   """
   rows = synthetic.generate("train", num, problem_seed, large_test=False, fuse=fuse)
-  return synthetic.sft_dialogs(rows, repair_fraction=repair_fraction, seed=seed,
-                               second_failure_fraction=second_failure_fraction)
+  return build_sft_dialogs(rows, repair_fraction=repair_fraction, seed=seed,
+                           second_failure_fraction=second_failure_fraction)
+
+
+# ------------------------------------------------------------ SFT dialogs
+
+
+def local_result(tests, code: str):
+  """A `JudgeResult` of trusted generated `code`, run in-process.
+
+  The generator's own programs only: it stands in for the sandbox when the
+  SFT data needs the feedback of a wrong answer (whose message depends only
+  on the tests and the printed output). Returns None when the program raises
+  (its traceback would differ from the sandbox's; such bugs are not used).
+  """
+  results = []
+  for test in tests:
+    try:
+      out = synthetic.run_program(code, test.input)
+    except Exception:  # pylint: disable=broad-except
+      return None
+    ok = compare.outputs_match(out, test.expected_output)
+    results.append(TestResult(Verdict.ACCEPTED if ok else Verdict.WRONG_ANSWER,
+                              stdout=out, exit_code=0))
+  passed = sum(r.verdict is Verdict.ACCEPTED for r in results)
+  first_bad = next((r.verdict for r in results if r.verdict is not Verdict.ACCEPTED),
+                   Verdict.ACCEPTED)
+  return JudgeResult(first_bad, passed, len(results), results)
+
+
+def repair_feedback(row: dict[str, Any], code: str, judge=None, tokenizer=None) -> str | None:
+  """The execution-feedback turn for `code` on `row`'s public tests, or None.
+
+  None when `code` passes every public test (nothing to report) or, without
+  a `judge`, raises in-process. With a `sandbox_runner.Judge`, the real one.
+  """
+  request = sandbox_runner.request_for_problem(row, code, tests="public")
+  result = judge.run(request) if judge is not None else local_result(request.tests, code)
+  if result is None or result.accepted:
+    return None
+  return feedback.execution_feedback(request.tests, result, tokenizer=tokenizer)
+
+
+def build_sft_dialogs(rows: Sequence[dict[str, Any]], *, repair_fraction: float = 0.3,
+                second_failure_fraction: float = 0.0, seed: int = 0, judge=None,
+                tokenizer=None) -> list[list[dict[str, str]]]:
+  """Chat dialogs for the warm start, one per row; learn the LAST turn only.
+
+  A plain dialog is the turn-1 prompt and the canonical answer. With
+  probability `repair_fraction` (and a stored bug that fails a public test)
+  the dialog is a repair: prompt, a buggy answer, its real execution
+  feedback (`rlef_jax.env.feedback.execution_feedback`), the canonical
+  answer. A repair holds two failed attempts (two different bugs, each with
+  its feedback: the context of an RLEF third turn) with probability
+  `second_failure_fraction` when the row has two such bugs. The buggy
+  answers are context, not targets: train on the final assistant message only.
+  """
+  rng = random.Random(f"rlef-synthetic-sft/{seed}")
+  out = []
+  for row in rows:
+    prompt = {"role": "user", "content": feedback.initial_prompt(row["description"])}
+    answer = {"role": "assistant", "content": code_lib.fence(row["solutions"]["solution"][0])}
+    dialog = [prompt, answer]
+    if rng.random() < repair_fraction:
+      bugs = list(row["incorrect_solutions"]["solution"])
+      rng.shuffle(bugs)
+      attempts = 2 if rng.random() < second_failure_fraction else 1
+      failed = []
+      for bug in bugs:
+        text = repair_feedback(row, bug, judge, tokenizer)
+        if text is not None:
+          failed += [{"role": "assistant", "content": code_lib.fence(bug)},
+                     {"role": "user", "content": text}]
+          if len(failed) == 2 * attempts:
+            break
+      if failed:
+        dialog = [prompt, *failed, answer]
+    out.append(dialog)
+  return out
 
 
 # ----------------------------------------------------------------- claims
 
 
 def _values(records, evals, checkpoint, mode, split, metric):
-  from rlef_jax.evaluation import metrics, report  # pylint: disable=g-import-not-at-top
   group = [r for r in records if r["checkpoint"] == checkpoint and r["mode"] == mode
            and r["split"] == split]
   if not group:
@@ -153,7 +237,6 @@ def add_claims(workdir: str | pathlib.Path, **kwargs) -> dict:
   adds `"claims"` to that report and to `<workdir>/report.json` (when it
   exists). Returns the claims.
   """
-  from rlef_jax.evaluation import report  # pylint: disable=g-import-not-at-top
   workdir = pathlib.Path(workdir)
   eval_report_path = workdir / "eval" / "report.json"
   eval_report = json.loads(eval_report_path.read_text())

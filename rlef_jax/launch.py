@@ -1,6 +1,7 @@
 """The gin edge: configurables and the small builders every job uses.
 
-Nothing below this module knows about gin. Here the frozen config dataclasses
+Nothing below this module (and `rlef_jax.jobs`, `rlef_jax.main` beside it)
+knows about gin or imports it. Here the frozen config dataclasses
 of the library are registered as gin configurables under their own names
 (`ModelSpec`, `MeshConfig`, `PPOConfig`, `EnvConfig`, `JudgeSpec`,
 `TrainerConfig`, `SFTConfig`, `EvalConfig`), and a job turns them into
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import math
 import os
 import pathlib
 from typing import Any, Mapping, Sequence
@@ -34,10 +34,22 @@ from typing import Any, Mapping, Sequence
 import gin
 import jax
 import jax.numpy as jnp
+import sandbox_runner
+from jax.experimental.compilation_cache import compilation_cache
 
 from rlef_jax import sharding
+from rlef_jax import tokenizer as tokenizer_lib
+from rlef_jax.checkpoints import gguf
+from rlef_jax.checkpoints import state as checkpoint_state
+from rlef_jax.data import problems as problem_sources
+from rlef_jax.env import config as env_config
+from rlef_jax.evaluation import driver as eval_driver
 from rlef_jax.models import configs
+from rlef_jax.models import llama
+from rlef_jax.models import partitioning
 from rlef_jax.models.configs import LlamaConfig
+from rlef_jax.rl import sft as sft_lib
+from rlef_jax.rl import trainer as trainer_lib
 from rlef_jax.rl import update as ppo_update
 
 
@@ -117,37 +129,10 @@ MeshConfig = _register(sharding.MeshConfig, "MeshConfig")
 PPOConfig = _register(ppo_update.PPOConfig, "PPOConfig")
 
 
-# Configurables of modules that import this one (or are written by other
-# owners): registered on first access, `register_all()` before gin parses.
-_LATE = {
-    "EnvConfig": ("rlef_jax.env.rollout", "EnvConfig"),
-    "EvalConfig": ("rlef_jax.evaluation.driver", "EvalConfig"),
-    "TrainerConfig": ("rlef_jax.rl.trainer", "TrainerConfig"),
-    "SFTConfig": ("rlef_jax.rl.sft", "SFTConfig"),
-}
-_late: dict[str, Any] = {}
-
-
-def __getattr__(name: str):
-  if name in _LATE:
-    if name not in _late:
-      module, attr = _LATE[name]
-      _late[name] = _register(getattr(importlib.import_module(module), attr), name)
-    return _late[name]
-  raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def register_all() -> list[str]:
-  """Registers every configurable whose module is importable; returns the ones that are not."""
-  missing = []
-  for name, (module, _) in _LATE.items():
-    try:
-      __getattr__(name)
-    except ModuleNotFoundError as e:
-      if e.name is None or not module.startswith(e.name):
-        raise
-      missing.append(name)
-  return missing
+EnvConfig = _register(env_config.EnvConfig, "EnvConfig")
+EvalConfig = _register(eval_driver.EvalConfig, "EvalConfig")
+TrainerConfig = _register(trainer_lib.TrainerConfig, "TrainerConfig")
+SFTConfig = _register(sft_lib.SFTConfig, "SFTConfig")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -229,22 +214,19 @@ def model_config(spec: ModelSpec) -> LlamaConfig:
 
 
 def _known_gguf() -> Mapping[str, Any]:
-  from rlef_jax.checkpoints import gguf  # pylint: disable=import-outside-toplevel
-
   return gguf.KNOWN_MODELS
 
 
-def _is_gguf(name: str | None) -> bool:
+def is_gguf(name: str | None) -> bool:
+  """Whether a `ModelSpec.weights` / `.tokenizer` value names a GGUF model (name or path)."""
   return name is not None and (name in _known_gguf() or str(name).endswith(".gguf"))
 
 
 def gguf_file(name: str, what: str = "ModelSpec.weights") -> pathlib.Path:
   """The GGUF file a known model name or path names; LaunchError says how to get it."""
-  from rlef_jax.checkpoints import CheckpointError, resolve_gguf  # pylint: disable=import-outside-toplevel
-
   try:
-    return resolve_gguf(name if name in _known_gguf() else resolve_weights(name))
-  except CheckpointError as e:
+    return gguf.resolve_gguf(name if name in _known_gguf() else resolve_weights(name))
+  except gguf.CheckpointError as e:
     raise LaunchError(f"{what} = {name!r}: {e}") from e
 
 
@@ -252,7 +234,7 @@ def check_weights(spec: ModelSpec) -> None:
   """LaunchError when `spec.weights` names no folder or GGUF model (cheap; before any loading)."""
   if spec.weights is None:
     return
-  if _is_gguf(spec.weights):
+  if is_gguf(spec.weights):
     gguf_file(spec.weights)
     return
   path = resolve_weights(spec.weights)
@@ -267,38 +249,30 @@ def build_model(spec: ModelSpec, mesh: jax.sharding.Mesh | None = None
   """(config, params) of `spec`, placed on `mesh` by the rules table when given."""
   check_weights(spec)
   if spec.weights is None:
-    from rlef_jax.models import llama  # pylint: disable=import-outside-toplevel
-
     config = model_config(spec)
     params = llama.init_params(config, jax.random.key(spec.seed))
-  elif _is_gguf(spec.weights):
-    from rlef_jax.checkpoints import load_gguf_llama  # pylint: disable=import-outside-toplevel
-
-    return load_gguf_llama(
+  elif is_gguf(spec.weights):
+    return gguf.load_gguf_llama(
         gguf_file(spec.weights), dtype_of(spec.param_dtype, "ModelSpec.param_dtype"), mesh=mesh,
         compute_dtype=dtype_of(spec.compute_dtype, "ModelSpec.compute_dtype"), remat=spec.remat)
   else:
-    from rlef_jax.checkpoints import state  # pylint: disable=import-outside-toplevel
-
-    config, params = state.load_policy(str(resolve_weights(spec.weights)))
+    config, params = checkpoint_state.load_policy(str(resolve_weights(spec.weights)))
     config = config.replace(param_dtype=dtype_of(spec.param_dtype, "ModelSpec.param_dtype"),
                             compute_dtype=dtype_of(spec.compute_dtype, "ModelSpec.compute_dtype"),
                             remat=spec.remat)
     params = jax.tree.map(lambda x: jnp.asarray(x, config.param_dtype), params)
   if mesh is not None:
-    params = sharding.shard_params(params, config, mesh)
+    params = partitioning.shard_params(params, config, mesh)
   return config, params
 
 
 def build_value_params(spec: ModelSpec, config: LlamaConfig, params: Any,
                        mesh: jax.sharding.Mesh | None = None) -> Any:
   """The value net: the policy's trunk plus a fresh scalar head (seeded by `spec.seed`)."""
-  from rlef_jax.models import llama  # pylint: disable=import-outside-toplevel
-
   value = llama.add_value_head(config, jax.tree.map(jnp.copy, params),
                                jax.random.fold_in(jax.random.key(spec.seed), 1),
                                scale=spec.value_head_scale)
-  return value if mesh is None else sharding.shard_params(value, config, mesh)
+  return value if mesh is None else partitioning.shard_params(value, config, mesh)
 
 
 def sampler_dtype(spec: ModelSpec) -> Any:
@@ -308,13 +282,12 @@ def sampler_dtype(spec: ModelSpec) -> Any:
 def build_tokenizer(spec: ModelSpec):
   """The tokenizer `spec.tokenizer` names ("tiny", "llama3", a BPE file, or a
   model's own: a GGUF model or a folder with tokenizer.json)."""
-  from rlef_jax import tokenizer  # pylint: disable=import-outside-toplevel
-
-  if _is_gguf(spec.weights) and spec.tokenizer in ("tiny", "llama3"):
+  tokenizer = tokenizer_lib
+  if is_gguf(spec.weights) and spec.tokenizer in ("tiny", "llama3"):
     raise LaunchError(f"ModelSpec.weights = {spec.weights!r} is a GGUF model with its own "
                       f"tokenizer, but ModelSpec.tokenizer = {spec.tokenizer!r}; set "
                       f"ModelSpec.tokenizer = {spec.weights!r}")
-  if _is_gguf(spec.tokenizer):
+  if is_gguf(spec.tokenizer):
     return tokenizer.load_hf_tokenizer(gguf_file(spec.tokenizer, "ModelSpec.tokenizer"))
   if spec.tokenizer == "tiny":
     return tokenizer.load_tiny_tokenizer()
@@ -341,21 +314,10 @@ def check_tokenizer(spec: ModelSpec, config: LlamaConfig, tok) -> None:
 
 def check_mesh(cfg: sharding.MeshConfig, num_devices: int | None = None) -> tuple[int, int, int]:
   """The mesh shape `cfg` resolves to on `num_devices` (default: all); LaunchError if none."""
-  n = jax.device_count() if num_devices is None else num_devices
-  shape = [cfg.data, cfg.fsdp, cfg.tensor]
-  how = (f"(MeshConfig.data x fsdp x tensor must be at most the {n} devices, "
-         "with at most one -1 for 'the rest')")
-  if shape.count(-1) > 1 or any(s == 0 or s < -1 for s in shape):
-    raise LaunchError(f"impossible mesh {cfg} {how}")
-  known = math.prod(s for s in shape if s != -1)
-  if -1 in shape:
-    if n % known:
-      raise LaunchError(f"impossible mesh {cfg}: {n} devices do not divide by {known} {how}")
-    shape[shape.index(-1)] = n // known
-  if math.prod(shape) > n:
-    raise LaunchError(f"impossible mesh {cfg}: needs {math.prod(shape)} devices, this job has "
-                      f"{n} {how}")
-  return tuple(shape)
+  try:
+    return sharding.mesh_shape(cfg, jax.device_count() if num_devices is None else num_devices)
+  except sharding.MeshError as e:
+    raise LaunchError(str(e)) from e
 
 
 def build_mesh(cfg: sharding.MeshConfig) -> jax.sharding.Mesh:
@@ -365,17 +327,26 @@ def build_mesh(cfg: sharding.MeshConfig) -> jax.sharding.Mesh:
 
 def build_judge(spec: JudgeSpec | None = None):
   """A `sandbox_runner.Judge` (close it, or use `with`)."""
-  import sandbox_runner  # pylint: disable=import-outside-toplevel
-
   spec = spec or JudgeSpec()
   return sandbox_runner.Judge(backend=spec.backend, max_workers=spec.max_workers,
                               pool_size=spec.pool_size, platform=spec.platform)
 
 
 def known_tasks() -> list[str]:
-  from rlef_jax.data import problems  # pylint: disable=import-outside-toplevel
+  return sorted(problem_sources.TASK_SPLITS)
 
-  return sorted(problems.TASK_SPLITS)
+
+def task_split(task: str) -> str:
+  """The split name of a task's rows ("test" for a `module:function` source)."""
+  return problem_sources.TASK_SPLITS.get(task, "test")
+
+
+def check_policy_folder(folder: str | os.PathLike[str]) -> None:
+  """LaunchError unless `checkpoints.state.load_policy` can read `folder`."""
+  try:
+    checkpoint_state.resolve_policy_folder(pathlib.Path(folder))
+  except checkpoint_state.CheckpointError as e:
+    raise LaunchError(str(e)) from e
 
 
 def check_task(task: str, where: str) -> None:
@@ -409,6 +380,8 @@ def load_problems(task: str, split: str | None = None, limit: int | None = None
     source = getattr(importlib.import_module(module), fn)
     rows = list(source(split) if split is not None else source())
   else:
+    # TensorFlow and seqio take seconds to import: only for the seqio tasks.
+    # Local import: heavy (TensorFlow, seqio: seconds); only seqio tasks need it.
     from rlef_jax import data  # pylint: disable=import-outside-toplevel
 
     rows = list(data.iter_problems(task, split, shuffle=False, shard_index=0, num_shards=1))
@@ -430,8 +403,6 @@ def enable_compilation_cache(path: str | os.PathLike[str] | None) -> pathlib.Pat
   quick its compile or small its executable. Not for library code: it sets
   process-wide JAX options.
   """
-  from jax.experimental.compilation_cache import compilation_cache  # pylint: disable=import-outside-toplevel
-
   if path is not None:
     path = pathlib.Path(path)
     path.mkdir(parents=True, exist_ok=True)

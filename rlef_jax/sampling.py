@@ -40,7 +40,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh
 
-from rlef_jax import sharding
+from rlef_jax.models import partitioning
 from rlef_jax.models import llama
 from rlef_jax.models.configs import LlamaConfig
 
@@ -337,9 +337,9 @@ def generate(config: LlamaConfig, params: Any, prompts: Sequence[Sequence[int]] 
                      f"exceeds max_position_embeddings ({config.max_position_embeddings})")
   if batch_multiple < 1:
     raise ValueError(f"batch_multiple must be >= 1, got {batch_multiple}")
-  rules = sharding.rules_for(config.sharding_rules)
+  rules = partitioning.rules_for(config.sharding_rules)
   if mesh is not None:
-    batch_multiple = math.lcm(batch_multiple, sharding.batch_shards(mesh, rules))
+    batch_multiple = math.lcm(batch_multiple, partitioning.batch_shards(mesh, rules))
   extra = -rows % batch_multiple
   tokens = np.concatenate([tokens, np.full((extra, tokens.shape[1]), pad_id, np.int32)])
   lengths = np.concatenate([lengths, np.zeros((extra,), np.int32)])
@@ -348,8 +348,8 @@ def generate(config: LlamaConfig, params: Any, prompts: Sequence[Sequence[int]] 
                unroll_layers)
   else:
     with jax.set_mesh(mesh):
-      tokens = jax.device_put(tokens, sharding.batch_sharding(mesh, tokens.shape, rules=rules))
-      lengths = jax.device_put(lengths, sharding.batch_sharding(mesh, lengths.shape, rules=rules))
+      tokens = jax.device_put(tokens, partitioning.batch_sharding(mesh, tokens.shape, rules=rules))
+      lengths = jax.device_put(lengths, partitioning.batch_sharding(mesh, lengths.shape, rules=rules))
       out = _run(config, params, tokens, lengths, rng, settings, max_new_tokens, segment,
                  unroll_layers)
   return SampleOutput(*(x[:rows] for x in out)) if extra else out
@@ -359,9 +359,9 @@ def generate(config: LlamaConfig, params: Any, prompts: Sequence[Sequence[int]] 
 def _new_cache(config: LlamaConfig, batch: int, length: int, per_layer: bool = False) -> llama.KVCache:
   # Under `jax.set_mesh` the constraint lays the buffers out by the rules table.
   cache = llama.init_cache(config, batch, length, per_layer=per_layer)
-  rules = sharding.rules_for(config.sharding_rules)
-  return llama.KVCache(*(jax.tree.map(lambda c, kind=kind: sharding.constrain(
-      c, sharding.cache_axes(kind, c.ndim), rules), buffers) for kind, buffers in zip("kv", cache)))
+  rules = partitioning.rules_for(config.sharding_rules)
+  return llama.KVCache(*(jax.tree.map(lambda c, kind=kind: partitioning.constrain(
+      c, partitioning.cache_axes(kind, c.ndim), rules), buffers) for kind, buffers in zip("kv", cache)))
 
 
 _decode_layout = jax.jit(llama.decode_layout, static_argnums=0)

@@ -37,11 +37,13 @@ from __future__ import annotations
 
 import base64
 import functools
+import json
 import importlib.resources
 import os
 import re
 from typing import Iterable, Iterator, Mapping, Sequence
 
+import numpy as np
 import tiktoken
 
 # Llama 3's pre-tokenizer: contractions, words, 1-3 digit groups, punctuation, whitespace.
@@ -201,9 +203,9 @@ def load_tiny_tokenizer() -> Tokenizer:
 @functools.cache
 def _seqio_vocabulary_class():
   # Imported here: seqio pulls in TensorFlow, which most users of this module never need.
-  import numpy as np  # pylint: disable=g-import-not-at-top
-  import seqio  # pylint: disable=g-import-not-at-top
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  # Local import: heavy (seqio, TensorFlow: seconds); only the seqio adapter needs them.
+  import seqio  # pylint: disable=import-outside-toplevel
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
   class SeqioVocabulary(seqio.Vocabulary):
     """seqio view of a `Tokenizer`: no UNK, padding is `<|finetune_right_pad_id|>`."""
@@ -403,7 +405,8 @@ class HFTokenizer:
 
 def _jinja_env():
   try:
-    from jinja2.sandbox import ImmutableSandboxedEnvironment  # pylint: disable=g-import-not-at-top
+    # Local import: optional dependency (the `gguf` extra).
+    from jinja2.sandbox import ImmutableSandboxedEnvironment  # pylint: disable=import-outside-toplevel
   except ImportError as e:
     raise ImportError("chat templates need jinja2: pip install jinja2") from e
   # transformers' settings for chat templates.
@@ -444,7 +447,8 @@ def _chatml_default_system(template: str, path: str) -> str | None:
 
 def _tokenizers():
   try:
-    import tokenizers  # pylint: disable=g-import-not-at-top
+    # Local import: optional dependency (the `gguf` extra).
+    import tokenizers  # pylint: disable=import-outside-toplevel
   except ImportError as e:
     raise ImportError("load_hf_tokenizer needs HF's tokenizers: pip install tokenizers") from e
   return tokenizers
@@ -452,7 +456,8 @@ def _tokenizers():
 
 def _from_gguf(path: str) -> HFTokenizer:
   """The tokenizer in a GGUF file's `tokenizer.*` metadata (llama.cpp's 'gpt2' BPE)."""
-  from rlef_jax.checkpoints import gguf as gguf_ckpt  # pylint: disable=g-import-not-at-top
+  # Local import: heavy (the checkpoints package imports orbax); only GGUF files need it.
+  from rlef_jax.checkpoints import gguf as gguf_ckpt  # pylint: disable=import-outside-toplevel
   tk = _tokenizers()
   reader = gguf_ckpt.open_gguf(path)
   get = lambda key, default=None: gguf_ckpt.metadata_value(reader, f"tokenizer.{key}", default)
@@ -482,7 +487,6 @@ def _from_gguf(path: str) -> HFTokenizer:
 
 def _from_folder(folder: str) -> HFTokenizer:
   """`tokenizer.json` + `tokenizer_config.json` (+ `chat_template.jinja`), as saved by HF."""
-  import json  # pylint: disable=g-import-not-at-top
   tk = _tokenizers()
   root = os.path.abspath(folder)
   config_file = os.path.join(root, "tokenizer_config.json")

@@ -59,3 +59,72 @@ def test_dependency_graph_is_acyclic_and_closed():
 
   for node in graph:
     visit(node, [])
+
+
+# --- the layering (docs/design.md): facts read from the import lines -------------
+
+
+def _module_imports() -> dict[str, set[str]]:
+  """{module: the project modules and third-party tops it imports, anywhere in the file}."""
+  modules = {gen_build._module_name(p): p for p in gen_build._tree_files()  # pylint: disable=protected-access
+             if p.suffix == ".py" and p.parts[0] == "rlef_jax"}
+  out = {}
+  for name, path in modules.items():
+    found = set()
+    for candidates in gen_build._imports(path):  # pylint: disable=protected-access
+      module = next((c for c in candidates if c in modules), None)
+      found.add(module if module is not None else candidates[-1].split(".")[0])
+    found.discard(name)
+    out[name] = found
+  return out
+
+
+def _under(module: str, *packages: str) -> bool:
+  return any(module == p or module.startswith(p + ".") for p in packages)
+
+
+def test_the_loops_know_nothing_of_gin_or_the_edge():
+  edge = ("rlef_jax.launch", "rlef_jax.main", "rlef_jax.jobs", "gin")
+  for module, deps in _module_imports().items():
+    if _under(module, "rlef_jax.rl", "rlef_jax.env", "rlef_jax.evaluation", "rlef_jax.models"):
+      bad = sorted(d for d in deps if _under(d, *edge))
+      assert not bad, f"{module} imports {bad}: jobs build, the loop receives (rlef_jax/jobs.py)"
+
+
+def test_rooms_import_only_downward():
+  rules = {
+      # the model owns its sharding vocabulary and knows no caller
+      "rlef_jax.models": ("rlef_jax.rl", "rlef_jax.env", "rlef_jax.evaluation", "rlef_jax.sharding",
+                          "rlef_jax.sampling", "rlef_jax.checkpoints", "rlef_jax.data",
+                          "rlef_jax.rollouts"),
+      "rlef_jax.env": ("rlef_jax.rl", "rlef_jax.evaluation"),
+      "rlef_jax.rollouts": ("rlef_jax.env", "rlef_jax.rl", "rlef_jax.models"),
+      "rlef_jax.sharding": ("rlef_jax.rl", "rlef_jax.env", "rlef_jax.sampling"),
+      "rlef_jax.data": ("rlef_jax.env", "rlef_jax.rl", "rlef_jax.evaluation"),
+  }
+  graph = _module_imports()
+  assert "rlef_jax.models.partitioning" in graph and "rlef_jax.rollouts" in graph
+  for module, deps in graph.items():
+    for room, forbidden in rules.items():
+      if _under(module, room):
+        bad = sorted(d for d in deps if _under(d, *forbidden))
+        assert not bad, f"{module} imports {bad}"
+
+
+def test_function_local_imports_are_few_and_say_why():
+  import ast  # pylint: disable=import-outside-toplevel
+  local = []
+  for path in gen_build._tree_files():  # pylint: disable=protected-access
+    if path.suffix != ".py" or path.parts[0] != "rlef_jax":
+      continue
+    lines = (ROOT / path).read_text().split("\n")
+    tree = ast.parse("\n".join(lines))
+    for fn in ast.walk(tree):
+      if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        for node in ast.walk(fn):
+          if isinstance(node, (ast.Import, ast.ImportFrom)):
+            local.append(f"{path}:{node.lineno}")
+            above = [l.strip() for l in lines[max(node.lineno - 3, 0):node.lineno - 1]]
+            assert any(l.startswith("# Local import:") for l in above), \
+                f"{path}:{node.lineno}: a function-local import needs a '# Local import: why' line"
+  assert 0 < len(local) < 20, local

@@ -122,7 +122,6 @@ def test_tiny_cpu_recipe_parses_and_names_the_demo_sources():
   import gin
   from rlef_jax import launch
   from rlef_jax import main as rlef_main
-  rlef_main.register_configurables()
   with gin.unlock_config():
     gin.clear_config()
     try:

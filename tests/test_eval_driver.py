@@ -17,10 +17,11 @@ import shutil
 
 import pytest
 
+from rlef_jax import jobs
 from rlef_jax import tokenizer as tokenizers
 from rlef_jax.data import problems as problem_sources
 from rlef_jax.env.policy import ScriptedPolicy
-from rlef_jax.evaluation import driver, job, metrics, report, stats
+from rlef_jax.evaluation import driver, metrics, report, stats
 
 pytestmark = pytest.mark.gvisor
 TOK = tokenizers.load_tiny_tokenizer()
@@ -75,9 +76,9 @@ CFG = driver.EvalConfig(name="scripted", metrics=("1@2", "pass@1", "2@4"), rollo
 def scripted_run(tmp_path_factory):
   workdir = tmp_path_factory.mktemp("eval_scripted")
   respond = _feedback_script()
-  ok = job.eval_job(str(workdir), task="rlef_bundled_test", limit=3, evals=[CFG],
-                    checkpoints={"scripted": None}, shard=False,
-                    policy_factory=lambda config, params, tok, cfg: ScriptedPolicy(respond, tok))
+  ok = jobs.eval_job(str(workdir), task="rlef_bundled_test", limit=3, evals=[CFG],
+                     checkpoints={"scripted": None}, shard=False,
+                     policy_factory=lambda config, params, tok, cfg: ScriptedPolicy(respond, tok))
   assert ok
   saved = json.loads((workdir / "report.json").read_text())
   return workdir, saved, report.read_rollouts(workdir / "rollouts.jsonl")

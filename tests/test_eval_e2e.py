@@ -15,9 +15,10 @@ import shutil
 import jax
 import pytest
 
+from rlef_jax import jobs
 from rlef_jax import launch
 from rlef_jax.checkpoints import hf
-from rlef_jax.evaluation import driver, job, report
+from rlef_jax.evaluation import driver, report
 from rlef_jax.models import configs, llama
 
 pytestmark = pytest.mark.gvisor
@@ -40,8 +41,8 @@ def test_tiny_model_eval_job(tmp_path):
   hf_dir = tmp_path / "hf"
   hf.save_hf_llama(hf_dir, cfg, llama.init_params(cfg, jax.random.key(1)))
   work = tmp_path / "eval"
-  ok = job.eval_job(str(work), task="rlef_bundled_test", limit=2, evals=[SMALL],
-                    checkpoints={"hf": str(hf_dir)}, shard=False)
+  ok = jobs.eval_job(str(work), task="rlef_bundled_test", limit=2, evals=[SMALL],
+                     checkpoints={"hf": str(hf_dir)}, shard=False)
   assert ok
   saved = json.loads((work / "report.json").read_text())
   records = report.read_rollouts(work / "rollouts.jsonl")
@@ -67,11 +68,11 @@ def test_a_folder_that_is_no_checkpoint_fails_before_any_episode(tmp_path):
   empty.mkdir()
   work = tmp_path / "eval"
   with pytest.raises(launch.LaunchError, match="checkpoint 'rlef'.*not a training workdir"):
-    job.eval_job(str(work), task="rlef_bundled_test", limit=1, evals=[SMALL],
-                 checkpoints={"init": None, "rlef": str(empty)}, shard=False)
+    jobs.eval_job(str(work), task="rlef_bundled_test", limit=1, evals=[SMALL],
+                  checkpoints={"init": None, "rlef": str(empty)}, shard=False)
   with pytest.raises(launch.LaunchError, match="is not a folder"):
-    job.eval_job(str(work), task="rlef_bundled_test", limit=1, evals=[SMALL],
-                 checkpoints={"rlef": str(tmp_path / "missing")}, shard=False)
+    jobs.eval_job(str(work), task="rlef_bundled_test", limit=1, evals=[SMALL],
+                  checkpoints={"rlef": str(tmp_path / "missing")}, shard=False)
   assert not (work / "rollouts.jsonl").exists()
 
 
@@ -123,8 +124,8 @@ def test_every_checkpoint_kind_loads_the_saved_params(tmp_path):
   hf.save_hf_llama(tmp_path / "hf", cfg, saved["hf"])
   spec = launch.ModelSpec(preset="tiny", overrides={"num_layers": 1})
   for path, name in ((run, "best"), (run / "checkpoints" / "7", "latest"), (tmp_path / "hf", "hf")):
-    job.check_checkpoint(name, str(path))
-    config, params = job._policy_params(spec, str(path), None)  # pylint: disable=protected-access
+    jobs.check_checkpoint(name, str(path))
+    config, params = jobs.load_checkpoint(spec, str(path))
     assert config.num_layers == 1
     for got, want in zip(jax.tree.leaves(params), jax.tree.leaves(saved[name])):
       np.testing.assert_array_equal(np.asarray(got), np.asarray(want))

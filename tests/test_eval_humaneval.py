@@ -6,9 +6,10 @@ import shutil
 
 import pytest
 
+from rlef_jax import jobs
 from rlef_jax.data import humaneval
 from rlef_jax.env.policy import ScriptedPolicy
-from rlef_jax.evaluation import driver, job
+from rlef_jax.evaluation import driver
 
 pytestmark = pytest.mark.gvisor
 
@@ -31,9 +32,9 @@ def test_humaneval_eval_job(tmp_path):
   cfg = driver.EvalConfig(name="humaneval", metrics=("1@2", "pass@1"), rollouts=1,
                           turn_limit=2, turn_limits=(),
                           modes=("multi_turn", "independent", "no_feedback"))
-  ok = job.eval_job(str(tmp_path), task="humaneval", limit=2, evals=[cfg],
-                    checkpoints={"scripted": None}, shard=False,
-                    policy_factory=lambda config, params, tok, c: ScriptedPolicy(_respond, tok))
+  ok = jobs.eval_job(str(tmp_path), task="humaneval", limit=2, evals=[cfg],
+                     checkpoints={"scripted": None}, shard=False,
+                     policy_factory=lambda config, params, tok, c: ScriptedPolicy(_respond, tok))
   assert ok
   saved = json.loads((tmp_path / "report.json").read_text())
   value = {(r["mode"], r["metric"]): r["value"] for r in saved["solve_rates"]}
@@ -56,6 +57,17 @@ def test_random_feedback_on_humaneval_is_refused(tmp_path):
   cfg = driver.EvalConfig(name="he", metrics=("1@2",), rollouts=1, turn_limit=2, turn_limits=(),
                           modes=("random_feedback",))
   with pytest.raises(ValueError, match="random"):
-    job.eval_job(str(tmp_path), task="humaneval", limit=2, evals=[cfg],
-                 checkpoints={"scripted": None}, shard=False,
-                 policy_factory=lambda config, params, tok, c: ScriptedPolicy(_respond, tok))
+    jobs.eval_job(str(tmp_path), task="humaneval", limit=2, evals=[cfg],
+                  checkpoints={"scripted": None}, shard=False,
+                  policy_factory=lambda config, params, tok, c: ScriptedPolicy(_respond, tok))
+
+
+def test_random_feedback_on_humaneval_is_refused_before_any_episode(tmp_path):
+  """HumanEval has no wrong solutions to draw random feedback from: one clear error, at once."""
+  from rlef_jax import launch  # pylint: disable=import-outside-toplevel
+  cfg = driver.EvalConfig(name="rf", metrics=("1@2",), modes=("multi_turn", "random_feedback"),
+                          rollouts=1, turn_limit=2, turn_limits=(), max_new_tokens=8)
+  with pytest.raises(launch.LaunchError, match="random_feedback.*HumanEval has none"):
+    jobs.eval_job(str(tmp_path), task="humaneval", limit=4, evals=[cfg],
+                  checkpoints={"scripted": None}, shard=False)
+  assert not (tmp_path / "rollouts.jsonl").exists()

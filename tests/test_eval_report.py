@@ -104,12 +104,17 @@ def test_plots_of_two_checkpoints(tmp_path):
 
 
 def test_environment_stats_merge_counts_and_rates():
-  from rlef_jax.evaluation import driver  # pylint: disable=import-outside-toplevel
+  from rlef_jax.env import rollout  # pylint: disable=import-outside-toplevel
 
-  merged = driver._merge_stats([  # pylint: disable=protected-access
-      {"episodes": 3.0, "solve_rate": 1.0, "sample_s": 2.0, "dropped_infra": 1.0},
-      {"episodes": 1.0, "solve_rate": 0.0, "sample_s": 0.5, "dropped_infra": 0.0}])
-  assert merged == {"episodes": 4.0, "solve_rate": 0.75, "sample_s": 2.5, "dropped_infra": 1.0}
+  calls = [{"episodes": 3.0, "solve_rate": 1.0, "sample_s": 2.0, "dropped_infra": 1.0,
+            "mean_turns": 2.0, "judge_runs": 5.0},
+           {"episodes": 1.0, "solve_rate": 0.0, "sample_s": 0.5, "dropped_infra": 0.0,
+            "mean_turns": 1.0, "judge_runs": 2.0}]
+  assert rollout.merge_stats(calls) == {
+      "episodes": 4.0, "solve_rate": 0.75, "sample_s": 2.5, "dropped_infra": 1.0,
+      "mean_turns": 1.75, "judge_runs": 7.0}
+  # Processes run side by side: their seconds overlap.
+  assert rollout.merge_stats(calls, concurrent=True)["sample_s"] == 2.0
 
 
 def test_cli_recomputes_and_checks_a_workdir(tmp_path, capsys):

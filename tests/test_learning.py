@@ -43,7 +43,7 @@ import numpy as np
 import pytest
 from sandbox_runner import JudgeResult, TestResult, Verdict
 
-from rlef_jax import launch, sharding
+from rlef_jax import jobs, launch, sharding
 from rlef_jax.data import schema
 from rlef_jax.env import policy as env_policy
 from rlef_jax.env import rollout
@@ -131,6 +131,7 @@ class CheckedTrainer(trainer_lib.Trainer):
   def _build(self):
     super()._build()
     self.targets = target_ids(self.state.policy_params)
+    self.judge.targets = frozenset(int(t) for t in self.targets)
     self.published, self.checks = [], []
     update = self.update
     score = jax.jit(lambda p, t: llama.token_logprobs(self.config, p, t))
@@ -184,19 +185,19 @@ def _run(tmp_path, monkeypatch, rounds=ROUNDS, lr=3e-2, seed=0):
       seed=seed, rounds=rounds, problems_per_round=PROBLEMS, rollouts_per_problem=4, lag=1,
       train_task=f"{__name__}:problems", temperature=1.0, max_new_tokens=1, progress=False,
       checkpoint_every=rounds, keep_checkpoints=1, async_checkpoints=False)
-  trainer = CheckedTrainer(
+  job = jobs.TrainJob(
       tmp_path, cfg, model=launch.ModelSpec(overrides={"num_layers": 1}, seed=seed),
       ppo=ppo_update.PPOConfig(lr=lr, warmup_steps=1, num_minibatches=1, epochs=1,
                                kl_beta=0.0, weight_decay=0.0),
       env=rollout.EnvConfig(max_turns=1), mesh=sharding.MeshConfig(fsdp=2),
       policy_fn=lambda c, p, tok: TokenPolicy(env_policy.ModelPolicy(
           c, p, tok, temperature=1.0, max_new_tokens=1)),
-      on_round=lambda step, row: rows.append(row))
-  monkeypatch.setattr(launch, "build_judge",
-                      lambda spec=None: contextlib.nullcontext(TokenJudge(trainer.targets)))
+      on_round=lambda step, row: rows.append(row), trainer_cls=CheckedTrainer)
+  judge = TokenJudge(())  # its targets are set once the policy exists (CheckedTrainer._build)
+  monkeypatch.setattr(launch, "build_judge", lambda spec=None: contextlib.nullcontext(judge))
   start = time.monotonic()
-  report = trainer.run()
-  return trainer, rows, report, time.monotonic() - start
+  report = job.run()
+  return job.trainer, rows, report, time.monotonic() - start
 
 
 def test_rl_loop_raises_reward_and_keeps_its_invariants(tmp_path, monkeypatch):

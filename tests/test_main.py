@@ -61,7 +61,8 @@ BAD_INPUTS = {
     "missing_gguf": ([CI, "--gin_bindings=ModelSpec.weights = 'no/such/model.gguf'"],
                      "no/such/model.gguf: no such GGUF file"),
     "impossible_mesh": ([CI, "--gin_bindings=MeshConfig.fsdp = 3",
-                         "--gin_bindings=MeshConfig.data = 5"], "impossible mesh"),
+                         "--gin_bindings=MeshConfig.data = 5"],
+                        "xla_force_host_platform_device_count=N"),
     "unknown_dataset": ([CI, "--gin_bindings=TrainerConfig.train_task = 'code_contest_train'"],
                         "TrainerConfig.train_task = 'code_contest_train' is not a dataset"),
 }
@@ -76,6 +77,9 @@ def test_bad_input_is_one_clear_line(tmp_path, case):
   proc = _main(*args, f"--workdir={tmp_path / 'w'}")
   assert proc.returncode == 2, proc.stderr[-3000:]
   assert "Traceback" not in proc.stderr
+  # gin's resource reader tried each include as a package path first and logged
+  # a false "Path not found: base.gin"; main filters it.
+  assert "Path not found" not in proc.stderr, proc.stderr[-3000:]
   last = proc.stderr.strip().splitlines()[-1]
   assert last.startswith("rlef_jax.main: error: ") and message in last, last
   if case == "gin_typo_in_file":

@@ -6,6 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from rlef_jax import jobs
 from rlef_jax import launch, sharding, tokenizer
 from rlef_jax.checkpoints import state as ckpt_state
 from rlef_jax.models import configs, llama
@@ -70,7 +71,7 @@ def test_short_run_learns_and_loads_as_a_policy(tmp_path):
   cfg = sft.SFTConfig(steps=3, batch_size=4, lr=3e-3, warmup_steps=1, log_every=1,
                       max_len=512, progress=False)
   spec = launch.ModelSpec(overrides={"num_layers": 1})
-  report = sft.run(tmp_path, cfg, spec, sharding.MeshConfig(fsdp=2))
+  report = jobs.fine_tune(tmp_path, cfg, spec, sharding.MeshConfig(fsdp=2))
   losses = [l["loss"] for l in report["losses"]]
   assert len(losses) == 3 and losses[-1] < losses[0]
   assert report["examples"] >= 40  # one solution for each bundled train problem
@@ -80,7 +81,7 @@ def test_short_run_learns_and_loads_as_a_policy(tmp_path):
   assert any(not np.array_equal(a, b) for a, b in
              zip(jax.tree.leaves(params), jax.tree.leaves(fresh)))
   # A finished run launched again does no more steps.
-  again = sft.run(tmp_path, cfg, spec, sharding.MeshConfig(fsdp=2))
+  again = jobs.fine_tune(tmp_path, cfg, spec, sharding.MeshConfig(fsdp=2))
   assert again["resumed_from_step"] == 3 and again["losses"] == []
 
 
@@ -131,4 +132,4 @@ def test_cosine_decay_ends_at_its_floor_and_constant_stays_flat():
   assert float(sft.make_schedule(flat)(9)) == pytest.approx(1.0)
   assert lr_at(cos, 0) == pytest.approx(0.5, rel=1e-3)
   with pytest.raises(launch.LaunchError, match="decay"):
-    sft.validate(sft.SFTConfig(decay="linear"), launch.ModelSpec(), sharding.MeshConfig())
+    jobs.check_sft(sft.SFTConfig(decay="linear"), launch.ModelSpec(), sharding.MeshConfig())

@@ -8,7 +8,7 @@ from flax import nnx
 from jax.sharding import PartitionSpec as P
 
 from rlef_jax import sampling, sharding
-from rlef_jax.models import configs, layout, llama
+from rlef_jax.models import configs, layout, llama, partitioning
 
 # Dims divisible by every mesh axis below (heads 4, kv_heads 2, mlp 384, vocab 512).
 CFG = configs.get("tiny", vocab_size=512, num_layers=2)
@@ -58,7 +58,7 @@ def test_param_shardings_follow_the_table(params):
   mesh = sharding.make_mesh(sharding.MeshConfig(2, 2, 2))
   placed = sharding.shard_params(params, CFG, mesh)
   axes = layout.param_logical_axes(CFG)
-  flat_axes = jax.tree.leaves(axes, is_leaf=sharding._is_axes)
+  flat_axes = jax.tree.leaves(axes, is_leaf=partitioning._is_axes)
   for leaf, logical in zip(jax.tree.leaves(placed), flat_axes):
     want = sharding.logical_to_spec(logical, dict(mesh.shape), leaf.shape)
     assert leaf.sharding.spec == want

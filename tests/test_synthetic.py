@@ -5,6 +5,8 @@ import collections
 import pytest
 
 import sandbox_runner
+from rlef_jax import demo
+from rlef_jax.env import code as code_lib
 from rlef_jax.data import schema
 from rlef_jax.data import synthetic
 
@@ -91,7 +93,7 @@ def test_the_empty_case_convention_is_left_to_the_feedback(rows):
              .split("else:")[1] and b.split("else:")[0] == row["solutions"]["solution"][0]
              .split("else:")[0]]
     assert len(wrong) == 1, row["name"]
-    text = synthetic.repair_feedback(row, wrong[0])
+    text = demo.repair_feedback(row, wrong[0])
     assert f"Expected output `{comp.empty}\n`" in text
   assert conventions == set(synthetic.EMPTY_OUTPUTS)
   for row in rows["train"]:
@@ -115,18 +117,18 @@ def test_parts_interact_in_the_code():
 
 
 def test_sft_dialogs_hold_repairs_with_feedback(rows):
-  dialogs = synthetic.sft_dialogs(rows["train"], repair_fraction=0.5, seed=0)
+  dialogs = demo.build_sft_dialogs(rows["train"], repair_fraction=0.5, seed=0)
   assert len(dialogs) == len(rows["train"])
   repairs = [d for d in dialogs if len(d) == 4]
   assert 0 < len(repairs) < len(dialogs)
   for d in dialogs:
-    assert d[-1]["content"] == synthetic.response(
+    assert d[-1]["content"] == code_lib.fence(
         next(r for r in rows["train"] if r["description"] in d[0]["content"])
         ["solutions"]["solution"][0])
   for d in repairs:
     assert d[2]["content"].startswith("Your code failed the following tests:")
   # Two failed attempts (an RLEF third turn's context), two different bugs.
-  twice = [d for d in synthetic.sft_dialogs(rows["train"], repair_fraction=1.0,
+  twice = [d for d in demo.build_sft_dialogs(rows["train"], repair_fraction=1.0,
                                             second_failure_fraction=1.0, seed=0)
            if len(d) == 6]
   assert len(twice) >= len(rows["train"]) // 2
@@ -155,12 +157,12 @@ def test_the_real_judge_accepts_solutions_and_rejects_bugs(rows):
         row, slow, tests=("public", "private"), stop_on_first_failure=True))
     expect.append(("time_limit", row["name"]))
   # Feedback made in-process for the SFT data equals the sandbox's.
-  repair = next(d for d in synthetic.sft_dialogs(sample, repair_fraction=1.0) if len(d) == 4)
+  repair = next(d for d in demo.build_sft_dialogs(sample, repair_fraction=1.0) if len(d) == 4)
   repair_row = next(r for r in sample if r["description"] in repair[0]["content"])
-  bug = synthetic.extract_response(repair[1]["content"])
+  bug = code_lib.unfence(repair[1]["content"])
   with sandbox_runner.Judge(max_workers=2) as judge:
     results = judge.run_batch(requests)
-    real_feedback = synthetic.repair_feedback(repair_row, bug, judge=judge)
+    real_feedback = demo.repair_feedback(repair_row, bug, judge=judge)
   for (want, name), result in zip(expect, results):
     if want == "accepted":
       assert result.verdict == "accepted", (name, result.to_json())

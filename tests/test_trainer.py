@@ -7,7 +7,7 @@ import jax
 import numpy as np
 import pytest
 
-from rlef_jax import launch, sharding
+from rlef_jax import jobs, launch, rollouts, sharding
 from rlef_jax.env import policy as env_policy
 from rlef_jax.env import rollout
 from rlef_jax.rl import trainer as trainer_lib
@@ -25,11 +25,18 @@ def _respond(row, turn, messages):
 CHECKPOINT_EVERY = 7
 
 
+def _built(tmp_path, rounds):
+  """The job's Trainer with what it derives built (no judge: nothing is judged)."""
+  t = _trainer(tmp_path, rounds).build(judge=None)
+  t._build()  # pylint: disable=protected-access
+  return t
+
+
 def _trainer(tmp_path, rounds, lag=1, on_round=None, scripted=True):
   cfg = trainer_lib.TrainerConfig(rounds=rounds, problems_per_round=4, lag=lag,
                                   max_new_tokens=16, progress=False,
                                   checkpoint_every=CHECKPOINT_EVERY, keep_checkpoints=1)
-  return trainer_lib.Trainer(
+  return jobs.TrainJob(
       tmp_path, cfg, model=launch.ModelSpec(overrides={"num_layers": 1}),
       ppo=ppo_update.PPOConfig(num_minibatches=2, lr=1e-4, warmup_steps=1),
       env=rollout.EnvConfig(max_turns=2), mesh=sharding.MeshConfig(fsdp=2),
@@ -45,19 +52,20 @@ def _live(kind):
 def test_memory_is_bounded_over_twenty_rounds(tmp_path, monkeypatch):
   from sandbox_runner import JudgeResult
   seen, shapes = [], set()
-  pad = trainer_lib.pad_rollouts
+  pad = rollouts.pad
 
-  def recording_pad(local, rows, seq, turns, **kwargs):
+  def recording_pad(local, rows, seq, turns, *args, **kwargs):
     shapes.add((rows, seq, turns))
-    return pad(local, rows, seq, turns, **kwargs)
+    return pad(local, rows, seq, turns, *args, **kwargs)
 
-  monkeypatch.setattr(trainer_lib, "pad_rollouts", recording_pad)
+  monkeypatch.setattr(rollouts, "pad", recording_pad)
 
   def on_round(step, row):
     # An asynchronous checkpoint save holds device copies while its background
     # commit runs, which on a slow disk can outlast the next round (CI once saw
     # one array more in the round after a save): wait for it, so that what is
     # counted is what the loop itself keeps.
+    trainer = job.trainer
     trainer.ckpts.wait()
     trainer.best_ckpts.wait()
     gc.collect()
@@ -69,8 +77,9 @@ def test_memory_is_bounded_over_twenty_rounds(tmp_path, monkeypatch):
                  "programs": trainer.update.programs(),
                  "shapes": (len(shapes), len(trainer.update.shapes))})
 
-  trainer = _trainer(tmp_path, 20, on_round=on_round)
-  report = trainer.run()
+  job = _trainer(tmp_path, 20, on_round=on_round)
+  report = job.run()
+  trainer = job.trainer
   assert report["optimizer_steps"] == 20 * 2 and len(seen) == 20
   late = seen[5:]
   # Live device arrays: state, reference, the sampler's copy, the pending batch;
@@ -101,20 +110,19 @@ def test_memory_is_bounded_over_twenty_rounds(tmp_path, monkeypatch):
 
 
 def test_sampler_copy_survives_the_donating_update(tmp_path):
-  t = _trainer(tmp_path, 1)
-  t._build()  # pylint: disable=protected-access
+  t = _built(tmp_path, 1)
   sampler = t.publish()
   before = jax.tree.map(np.asarray, sampler)
-  batch = trainer_lib.pad_rollouts(None, 4, 16, 2)
-  batch["tokens"][:, :8] = 5
-  batch["response_mask"][:, 4:8] = True
-  batch["turn_index"][:, 4:8] = 0
-  batch["turn_mask"][:, 0] = True
-  batch["rewards"][:, 0] = 1.0
-  batch["value_positions"][:, 0] = 3
-  rollouts = ppo_update.Rollouts(**{k: jax.numpy.asarray(v) for k, v in batch.items()})
+  batch = rollouts.empty(4, 16, 2, pad_id=0)
+  batch.tokens[:, :8] = 5
+  batch.response_mask[:, 4:8] = True
+  batch.turn_index[:, 4:8] = 0
+  batch.turn_mask[:, 0] = True
+  batch.rewards[:, 0] = 1.0
+  batch.value_positions[:, 0] = 3
   old_state = t.state
-  t.state, _ = t.update(t.state, t.ref_params, rollouts, jax.random.key(0))
+  t.state, _ = t.update(t.state, t.ref_params, jax.tree.map(jax.numpy.asarray, batch),
+                        jax.random.key(0))
   assert jax.tree.leaves(old_state.policy_params)[0].is_deleted()  # donated
   assert not any(x.is_deleted() for x in jax.tree.leaves(sampler))
   jax.tree.map(np.testing.assert_array_equal, jax.tree.map(np.asarray, sampler), before)
@@ -124,24 +132,27 @@ def test_sampler_copy_survives_the_donating_update(tmp_path):
 
 
 def test_pad_rollouts_keeps_episodes_and_masks_padding():
-  local = trainer_lib.pad_rollouts(None, 8, 16, 3)
-  local["turn_mask"][[1, 4], 0] = True
-  local["tokens"][1, :3] = [7, 8, 9]
-  out = trainer_lib.pad_rollouts(local, 4, 32, 3)
-  assert out["tokens"].shape == (4, 32) and out["turn_mask"].shape == (4, 3)
-  assert out["tokens"][0, :3].tolist() == [7, 8, 9]
-  assert out["turn_mask"].any(axis=1).tolist() == [True, True, False, False]
-  assert not out["response_mask"][2:].any() and (out["turn_index"][2:] == -1).all()
+  local = rollouts.empty(8, 16, 3, pad_id=0)
+  local.turn_mask[[1, 4], 0] = True
+  local.tokens[1, :3] = [7, 8, 9]
+  out = rollouts.pad(local, 4, 32, 3, pad_id=2)
+  assert out.tokens.shape == (4, 32) and out.turn_mask.shape == (4, 3)
+  assert out.tokens[0, :3].tolist() == [7, 8, 9] and (out.tokens[2:] == 2).all()
+  assert out.turn_mask.any(axis=1).tolist() == [True, True, False, False]
+  assert not out.response_mask[2:].any() and (out.turn_index[2:] == -1).all()
+  assert {f: a.dtype for f, a in rollouts.as_dict(out).items()} == rollouts.DTYPES
   # Group indices follow their rows and are shifted out of other processes' range.
-  local["group"][[1, 4]] = [0, 1]
-  out = trainer_lib.pad_rollouts(local, 4, 32, 3, group_offset=8)
-  assert out["group"].tolist() == [8, 9, -1, -1]
+  local.group[[1, 4]] = [0, 1]
+  out = rollouts.pad(local, 4, 32, 3, pad_id=0, group_offset=8)
+  assert out.group.tolist() == [8, 9, -1, -1]
   with pytest.raises(ValueError, match="do not fit"):
-    trainer_lib.pad_rollouts(local, 1, 32, 3)
+    rollouts.pad(local, 1, 32, 3, pad_id=0)
+  with pytest.raises(ValueError, match="does not fit"):
+    rollouts.pad(local, 8, 8, 3, pad_id=0)
 
 
 def test_stream_positions_are_a_seeded_permutation_per_epoch(tmp_path):
-  t = _trainer(tmp_path, 1)
+  t = _built(tmp_path, 1)
   t.train_rows = [{"name": str(i)} for i in range(5)]
   t._stream_cache = {}  # pylint: disable=protected-access
   t.cfg = trainer_lib.TrainerConfig(seed=3)
@@ -158,3 +169,37 @@ def test_load_policy_refuses_a_folder_that_holds_no_model(tmp_path):
     load_policy(tmp_path)
   with pytest.raises(CheckpointError, match="no such folder"):
     load_policy(tmp_path / "missing")
+
+
+class _AcceptAll:
+  """A judge that accepts every program (no sandbox: what is tested here is the batch)."""
+
+  max_workers = 2
+
+  def run(self, request):
+    from sandbox_runner import JudgeResult, TestResult, Verdict  # pylint: disable=import-outside-toplevel
+    return JudgeResult.from_tests([TestResult(Verdict.ACCEPTED, stdout="")] * len(request.tests),
+                                  len(request.tests))
+
+
+def test_the_batch_crosses_host_to_device_once_per_round(tmp_path, monkeypatch):
+  """The environment hands over numpy; the trainer places each field once, pulling nothing back."""
+  t = _trainer(tmp_path, 1).build(judge=_AcceptAll())
+  t._build()  # pylint: disable=protected-access
+  local = t._collect_local(0, t.publish())  # pylint: disable=protected-access
+  assert all(isinstance(a, np.ndarray) for a in rollouts.as_dict(local[0]).values()), local[0]
+  placed = []
+  place = jax.make_array_from_process_local_data
+
+  def counting(sharding, arr, global_shape):
+    assert isinstance(arr, np.ndarray)
+    placed.append(global_shape)
+    return place(sharding, arr, global_shape)
+
+  monkeypatch.setattr(jax, "make_array_from_process_local_data", counting)
+  with jax.transfer_guard_device_to_host("disallow"):
+    batch = t._globalize(0, local)  # pylint: disable=protected-access
+  fields = rollouts.as_dict(batch.rollouts)
+  assert len(placed) == len(fields) == len(rollouts.FIELDS)
+  assert all(isinstance(a, jax.Array) and a.shape[0] == 4 for a in fields.values())
+  assert fields["tokens"].sharding.spec[0] is not None  # rows split over the mesh's batch axes

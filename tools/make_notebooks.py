@@ -113,7 +113,8 @@ import pathlib
 
 import gin
 from rlef_jax import launch  # noqa: F401  (registers ModelSpec with gin)
-from rlef_jax.evaluation import driver, job, plots, report
+from rlef_jax import jobs
+from rlef_jax.evaluation import driver, plots, report
 
 REDUCED = os.environ.get("RLEF_NOTEBOOK_REDUCED") == "1"
 WORKDIR = os.environ.get("RLEF_EVAL_WORKDIR")        # a finished eval job's folder, or None
@@ -136,8 +137,8 @@ Run the evaluation (or load `WORKDIR`): every episode goes to
 if WORKDIR:
   OUT = pathlib.Path(WORKDIR)
 else:
-  job.eval_job(str(OUT), task="rlef_bundled_test", limit=PROBLEMS, evals=[recipe],
-               checkpoints={"checkpoint": WEIGHTS}, shard=False)
+  jobs.eval_job(str(OUT), task="rlef_bundled_test", limit=PROBLEMS, evals=[recipe],
+                checkpoints={"checkpoint": WEIGHTS}, shard=False)
 saved = json.loads((OUT / "report.json").read_text())
 rows = saved["solve_rates"]
 assert report.solve_rates(report.read_rollouts(OUT / "rollouts.jsonl"), saved["evals"]) == rows
@@ -167,9 +168,9 @@ def respond(row, turn, messages):
 scripted_recipe = driver.EvalConfig(name="scripted", metrics=("1@2", "pass@1"), rollouts=3,
                                     turn_limit=2, turn_limits=(3,))
 SCRIPTED = OUT.parent / (OUT.name + "_scripted")
-job.eval_job(str(SCRIPTED), task="rlef_bundled_test", limit=3, evals=[scripted_recipe],
-             checkpoints={"scripted": None}, shard=False,
-             policy_factory=lambda config, params, tok, cfg: ScriptedPolicy(respond, tok))
+jobs.eval_job(str(SCRIPTED), task="rlef_bundled_test", limit=3, evals=[scripted_recipe],
+              checkpoints={"scripted": None}, shard=False,
+              policy_factory=lambda config, params, tok, cfg: ScriptedPolicy(respond, tok))
 scripted = json.loads((SCRIPTED / "report.json").read_text())["solve_rates"]
 by = {(r["mode"], r["metric"]): r["value"] for r in scripted}
 print(report.format_table(scripted))

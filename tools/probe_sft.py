@@ -1,6 +1,6 @@
 """Probe: how fast the tiny Llama learns the synthetic problems (plain JAX SFT).
 
-Next-token training on `synthetic.sft_dialogs` (loss on the final assistant
+Next-token training on `demo.build_sft_dialogs` (loss on the final assistant
 turn only), with the held-out turn-1 solve rate measured through the real
 gVisor judge (public + private tests) every `--eval_every_s` seconds of
 training. Prints one JSON line per evaluation and a summary line; the
@@ -21,6 +21,7 @@ import numpy as np
 import optax
 
 import sandbox_runner
+from rlef_jax import demo
 from rlef_jax import sampling
 from rlef_jax import tokenizer as tokenizer_lib
 from rlef_jax.data import synthetic
@@ -119,7 +120,7 @@ def main():
   train = synthetic.generate("train", args.train_problems, seed=args.seed, fuse=fuse)
   test = synthetic.generate("test", args.eval_problems, seed=args.seed, fuse=fuse)
   seen = synthetic.generate("train", args.eval_problems // 2, seed=args.seed + 1000, fuse=fuse)
-  dialogs = synthetic.sft_dialogs(train, repair_fraction=args.repair_fraction,
+  dialogs = demo.build_sft_dialogs(train, repair_fraction=args.repair_fraction,
                                   seed=args.seed)
   examples = [e for e in (encode(tok, d) for d in dialogs) if len(e[0]) <= args.max_len]
   print(json.dumps({"data_s": round(time.time() - t0, 1),

@@ -10,7 +10,7 @@ next leaf, so host memory peaks at one leaf plus one tensor.
 Example (what `hf.py` does):
 
     params = assemble(config, lambda name: reader[name], maps, jnp.bfloat16,
-                      shardings=sharding.param_shardings(config, mesh))
+                      shardings=partitioning.param_shardings(config, mesh))
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def assemble(config: LlamaConfig, read: Callable[[str], np.ndarray],
 
   `read` returns the checkpoint tensor with its source shape (already checked
   by the loader). `shardings` is a pytree of `jax.sharding.Sharding` matching
-  the params (e.g. `sharding.param_shardings(config, mesh)`), or None for the
+  the params (e.g. `partitioning.param_shardings(config, mesh)`), or None for the
   default device.
   """
   params: dict[str, Any] = {}

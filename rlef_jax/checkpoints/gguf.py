@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+from importlib import metadata
 import os
 import pathlib
 import re
@@ -42,6 +43,7 @@ import numpy as np
 
 from rlef_jax.checkpoints.common import (LAYER, CheckpointError, TensorMap, assemble,
                                          describe_config, expected_tensors)
+from rlef_jax.models import partitioning
 from rlef_jax.models.configs import LlamaConfig
 
 ARCHITECTURE = "llama"
@@ -101,7 +103,8 @@ def resolve_gguf(name_or_path: str | os.PathLike[str]) -> pathlib.Path:
 
 def _gguf():
   try:
-    import gguf  # pylint: disable=g-import-not-at-top
+    # Local import: optional dependency (the `gguf` extra).
+    import gguf  # pylint: disable=import-outside-toplevel
   except ImportError as e:
     raise ImportError("load_gguf_llama needs ggml's gguf package: pip install gguf") from e
   return gguf
@@ -159,7 +162,6 @@ def open_gguf(path: str | os.PathLike[str]):
 
 
 def _version() -> str:
-  from importlib import metadata  # pylint: disable=g-import-not-at-top
   try:
     return metadata.version("gguf")
   except metadata.PackageNotFoundError:
@@ -238,7 +240,7 @@ def load_gguf_llama(path: str | os.PathLike[str], dtype: Any = jnp.float32, *,
   Args:
     path: the `.gguf` file.
     dtype: dtype of the returned params (tensors are dequantised to f32 first).
-    mesh: place params by `rlef_jax.sharding`'s rules on this mesh.
+    mesh: place params by the rules table (`models.partitioning`) on this mesh.
     shardings: explicit params-shaped pytree of shardings (overrides `mesh`).
     **config_overrides: `LlamaConfig` fields to set (e.g. `compute_dtype`).
 
@@ -264,8 +266,7 @@ def load_gguf_llama(path: str | os.PathLike[str], dtype: Any = jnp.float32, *,
     return np.asarray(quants.dequantize(t.data, t.tensor_type), np.float32)
 
   if mesh is not None and shardings is None:
-    from rlef_jax import sharding  # pylint: disable=g-import-not-at-top
-    shardings = sharding.param_shardings(config, mesh)
+    shardings = partitioning.param_shardings(config, mesh)
   return config, assemble(config, read, maps, dtype, shardings)
 
 

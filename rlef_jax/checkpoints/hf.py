@@ -35,6 +35,8 @@ from safetensors.numpy import save_file
 
 from rlef_jax.checkpoints.common import (LAYER, CheckpointError, TensorMap, assemble,
                                          describe_config, expected_tensors)
+from rlef_jax.models import llama
+from rlef_jax.models import partitioning
 from rlef_jax.models.configs import LlamaConfig
 
 CONFIG_FILE = "config.json"
@@ -128,7 +130,7 @@ def load_hf_llama(path: str | os.PathLike[str], dtype: Any = jnp.float32, *,
   Args:
     path: folder with `config.json` and `model.safetensors` or an index + shards.
     dtype: dtype of the returned params (the file's dtype is converted).
-    mesh: place params by `rlef_jax.sharding`'s rules on this mesh.
+    mesh: place params by the rules table (`models.partitioning`) on this mesh.
     shardings: explicit params-shaped pytree of shardings (overrides `mesh`).
     **config_overrides: `LlamaConfig` fields to set (e.g. `compute_dtype`).
 
@@ -164,8 +166,7 @@ def load_hf_llama(path: str | os.PathLike[str], dtype: Any = jnp.float32, *,
         return np.asarray(bf16_handles[file].get_tensor(name))
 
     if mesh is not None and shardings is None:
-      from rlef_jax import sharding  # pylint: disable=g-import-not-at-top
-      shardings = sharding.param_shardings(config, mesh)
+      shardings = partitioning.param_shardings(config, mesh)
     return config, assemble(config, read, maps, dtype, shardings)
 
 
@@ -200,7 +201,6 @@ def save_hf_llama(path: str | os.PathLike[str], config: LlamaConfig, params: Any
 
   Tensors keep the params' dtype; one tensor at a time is fetched to the host.
   """
-  from rlef_jax.models import llama  # pylint: disable=g-import-not-at-top
   params = llama.pure_params(params)
   folder = pathlib.Path(path)
   folder.mkdir(parents=True, exist_ok=True)

@@ -38,6 +38,7 @@ import numpy as np
 
 from rlef_jax.checkpoints.common import (LAYER, CheckpointError, TensorMap, assemble,
                                          describe_config, expected_tensors)
+from rlef_jax.models import partitioning
 from rlef_jax.models.configs import LlamaConfig, RopeScaling
 
 PARAMS_FILE = "params.json"
@@ -123,8 +124,14 @@ def shard_files(folder: pathlib.Path) -> list[pathlib.Path]:
   return [found[i] for i in sorted(found)]
 
 
+def _torch():
+  # Local import: optional dependency (the `meta` extra; seconds to import).
+  import torch  # pylint: disable=import-outside-toplevel
+  return torch
+
+
 def _to_numpy(tensor) -> np.ndarray:
-  import torch  # pylint: disable=g-import-not-at-top
+  torch = _torch()
   if tensor.dtype == torch.bfloat16:
     return tensor.view(torch.int16).numpy().view(ml_dtypes.bfloat16)
   return tensor.numpy()
@@ -134,7 +141,7 @@ def load_meta_llama(path: str | os.PathLike[str], dtype: Any = jnp.float32, *,
                     mesh: jax.sharding.Mesh | None = None, shardings: Any = None,
                     **config_overrides) -> tuple[LlamaConfig, dict[str, Any]]:
   """Reads a Meta Llama 3 folder; arguments and result as `load_hf_llama`."""
-  import torch  # pylint: disable=g-import-not-at-top
+  torch = _torch()
   folder = pathlib.Path(path)
   params_path = folder / PARAMS_FILE
   if not params_path.is_file():
@@ -162,14 +169,13 @@ def load_meta_llama(path: str | os.PathLike[str], dtype: Any = jnp.float32, *,
     return _to_numpy(torch.cat([s[name] for s in shards], dim=dim))
 
   if mesh is not None and shardings is None:
-    from rlef_jax import sharding  # pylint: disable=g-import-not-at-top
-    shardings = sharding.param_shardings(config, mesh)
+    shardings = partitioning.param_shardings(config, mesh)
   return config, assemble(config, read, maps, dtype, shardings)
 
 
 def _check(files, shards, config: LlamaConfig, expected) -> None:
   """Raises CheckpointError for the first wrong tensor; touches no data."""
-  import torch  # pylint: disable=g-import-not-at-top
+  torch = _torch()
   floats = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
   where = f"{PARAMS_FILE} ({describe_config(config)})"
   for name, (_, full) in expected.items():

@@ -28,10 +28,12 @@ import pathlib
 from typing import Any, Mapping
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import orbax.checkpoint as ocp
 
 from rlef_jax.checkpoints.common import CheckpointError
+from rlef_jax.checkpoints.hf import load_hf_llama
 from rlef_jax.models.configs import LlamaConfig
 
 ARRAY_ITEMS = ("policy", "value", "policy_opt", "value_opt", "pending")
@@ -43,8 +45,6 @@ def config_to_json(config: LlamaConfig) -> dict[str, Any]:
 
 
 def config_from_json(obj: Mapping[str, Any]) -> LlamaConfig:
-  import jax.numpy as jnp  # pylint: disable=import-outside-toplevel
-
   return LlamaConfig.from_hf_dict(obj["hf"], param_dtype=jnp.dtype(obj["param_dtype"]),
                                   compute_dtype=jnp.dtype(obj["compute_dtype"]),
                                   remat=bool(obj.get("remat", False)))
@@ -150,8 +150,6 @@ def load_policy(path: str | pathlib.Path) -> tuple[LlamaConfig, Any]:
   step folder, or a Hugging Face folder."""
   folder = resolve_policy_folder(path)
   if not _is_step_folder(folder):
-    from rlef_jax.checkpoints.hf import load_hf_llama  # pylint: disable=import-outside-toplevel
-
     return load_hf_llama(folder)
   meta = json.loads((folder / "meta" / "metadata").read_text()) if (
       folder / "meta" / "metadata").is_file() else None

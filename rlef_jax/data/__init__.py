@@ -56,7 +56,8 @@ def iter_problems(task_name: str, split: str | None = None, *, seed: int = 0,
   if shard_index is None or num_shards is None:
     shard_index, num_shards = problems.process_shard()
   if task_name.startswith("code_contests_"):
-    from rlef_jax.data import tasks  # pylint: disable=g-import-not-at-top
+    # Local import: heavy (seqio, TensorFlow: seconds); only code_contests needs it.
+    from rlef_jax.data import tasks  # pylint: disable=import-outside-toplevel
 
     return tasks.iter_rows(task_name, seed=seed, shuffle=shuffle,
                            shard_index=shard_index, num_shards=num_shards,

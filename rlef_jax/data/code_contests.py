@@ -30,6 +30,8 @@ from typing import Any, Iterator, Mapping
 
 from absl import logging
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import tensorflow_datasets as tfds
 
 from rlef_jax.data import schema
@@ -186,9 +188,6 @@ def from_deepmind_json(obj: Mapping[str, Any]) -> dict[str, Any]:
 
 def _parquet_rows(path: pathlib.Path) -> Iterator[tuple[int, Any]]:
   """(0-based row index, raw row) of a Hugging Face parquet file."""
-  import pyarrow as pa  # pylint: disable=g-import-not-at-top
-  import pyarrow.parquet as pq  # pylint: disable=g-import-not-at-top
-
   try:
     parquet = pq.ParquetFile(path)
   except (pa.ArrowException, OSError) as e:

@@ -17,9 +17,12 @@ import importlib.resources
 import pathlib
 from typing import Any, Iterator, Sequence
 
+import jax
 import numpy as np
 
+from rlef_jax.data import humaneval
 from rlef_jax.data import schema
+from rlef_jax.data import synthetic
 
 # Task name -> its one split. The names are the seqio task names.
 TASK_SPLITS = {
@@ -59,8 +62,6 @@ def bundled_problems(split: str,
 def synthetic_problems(split: str, num: int | None = None,
                        seed: int = SYNTHETIC_SEED) -> list[dict[str, Any]]:
   """`num` (default `SYNTHETIC_SIZES[split]`) synthetic problems of `split`."""
-  from rlef_jax.data import synthetic  # pylint: disable=g-import-not-at-top
-
   return synthetic.generate(split, SYNTHETIC_SIZES[split] if num is None else num, seed)
 
 
@@ -77,8 +78,6 @@ def task_rows(task_name: str,
                      f"not {task_name!r}")
   split = TASK_SPLITS[task_name]
   if task_name == "humaneval":
-    from rlef_jax.data import humaneval  # pylint: disable=g-import-not-at-top
-
     return humaneval.problems()
   if task_name.startswith("rlef_synthetic_"):
     return synthetic_problems(split)
@@ -87,8 +86,6 @@ def task_rows(task_name: str,
 
 def process_shard() -> tuple[int, int]:
   """(index, count) of this JAX process: the default shard of every reader."""
-  import jax  # pylint: disable=g-import-not-at-top
-
   return jax.process_index(), jax.process_count()
 
 

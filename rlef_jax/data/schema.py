@@ -268,10 +268,16 @@ def write_jsonl(path: str | pathlib.Path,
   return count
 
 
+def _arrow():
+  """(pyarrow, pyarrow.parquet)."""
+  # Local import: heavy (pyarrow: 0.6 s); only parquet files need it.
+  import pyarrow.parquet  # pylint: disable=import-outside-toplevel
+  return pyarrow, pyarrow.parquet
+
+
 def arrow_schema():
   """The pyarrow schema of the Hugging Face parquet files."""
-  import pyarrow as pa  # pylint: disable=g-import-not-at-top
-
+  pa, _ = _arrow()
   strings = pa.list_(pa.string())
   tests = pa.struct([("input", strings), ("output", strings)])
   solutions = pa.struct([("language", pa.list_(pa.int64())),
@@ -298,9 +304,7 @@ def write_parquet(path: str | pathlib.Path,
 
   Put the files at `<manual_dir>/data/{split}-*.parquet` for the TFDS builder.
   """
-  import pyarrow as pa  # pylint: disable=g-import-not-at-top
-  import pyarrow.parquet as pq  # pylint: disable=g-import-not-at-top
-
+  pa, pq = _arrow()
   rows = [normalize(r) for r in rows]
   path = pathlib.Path(path)
   path.parent.mkdir(parents=True, exist_ok=True)

@@ -46,6 +46,7 @@ import random
 from typing import Any, Callable, Sequence
 
 import numpy as np
+from sandbox_runner import compare
 
 from rlef_jax.data import schema
 
@@ -461,7 +462,6 @@ def interesting(comp: Composition, tries: int = 60) -> bool:
 
 
 def _catches(code: str, inputs: Sequence[str], outputs: Sequence[str]) -> bool:
-  from sandbox_runner import compare  # pylint: disable=g-import-not-at-top
   for inp, want in zip(inputs, outputs):
     try:
       got = run_program(code, inp)
@@ -573,98 +573,3 @@ def generate(split: str, num: int, seed: int = 0,
   """
   return [make_problem(comp, prng, f"synthetic/{split}/{seed}/{i:05d}", large_test, fuse)
           for i, (comp, prng) in enumerate(compositions(split, num, seed))]
-
-
-# ------------------------------------------------------------ SFT dialogs
-
-
-def response(code: str) -> str:
-  """An assistant turn holding `code` the way the prompt asks for it."""
-  return f"```python\n{code}```"
-
-
-def local_result(tests, code: str):
-  """A `JudgeResult` of trusted generated `code`, run in-process.
-
-  The generator's own programs only: it stands in for the sandbox when the
-  SFT data needs the feedback of a wrong answer (whose message depends only
-  on the tests and the printed output). Returns None when the program raises
-  (its traceback would differ from the sandbox's; such bugs are not used).
-  """
-  from sandbox_runner import JudgeResult, TestResult, Verdict  # pylint: disable=g-import-not-at-top
-  from sandbox_runner import compare  # pylint: disable=g-import-not-at-top
-  results = []
-  for test in tests:
-    try:
-      out = run_program(code, test.input)
-    except Exception:  # pylint: disable=broad-except
-      return None
-    ok = compare.outputs_match(out, test.expected_output)
-    results.append(TestResult(Verdict.ACCEPTED if ok else Verdict.WRONG_ANSWER,
-                              stdout=out, exit_code=0))
-  passed = sum(r.verdict is Verdict.ACCEPTED for r in results)
-  first_bad = next((r.verdict for r in results if r.verdict is not Verdict.ACCEPTED),
-                   Verdict.ACCEPTED)
-  return JudgeResult(first_bad, passed, len(results), results)
-
-
-def repair_feedback(row: dict[str, Any], code: str, judge=None, tokenizer=None) -> str | None:
-  """The execution-feedback turn for `code` on `row`'s public tests, or None.
-
-  None when `code` passes every public test (nothing to report) or, without
-  a `judge`, raises in-process. With a `sandbox_runner.Judge`, the real one.
-  """
-  import sandbox_runner  # pylint: disable=g-import-not-at-top
-  from rlef_jax.env import feedback  # pylint: disable=g-import-not-at-top
-  request = sandbox_runner.request_for_problem(row, code, tests="public")
-  result = judge.run(request) if judge is not None else local_result(request.tests, code)
-  if result is None or result.accepted:
-    return None
-  return feedback.execution_feedback(request.tests, result, tokenizer=tokenizer)
-
-
-def sft_dialogs(rows: Sequence[dict[str, Any]], *, repair_fraction: float = 0.3,
-                second_failure_fraction: float = 0.0, seed: int = 0, judge=None,
-                tokenizer=None) -> list[list[dict[str, str]]]:
-  """Chat dialogs for the warm start, one per row; learn the LAST turn only.
-
-  A plain dialog is the turn-1 prompt and the canonical answer. With
-  probability `repair_fraction` (and a stored bug that fails a public test)
-  the dialog is a repair: prompt, a buggy answer, its real execution
-  feedback (`rlef_jax.env.feedback.execution_feedback`), the canonical
-  answer. A repair holds two failed attempts (two different bugs, each with
-  its feedback: the context of an RLEF third turn) with probability
-  `second_failure_fraction` when the row has two such bugs. The buggy
-  answers are context, not targets: train on the final assistant message only.
-  """
-  from rlef_jax.env import feedback  # pylint: disable=g-import-not-at-top
-  rng = random.Random(f"rlef-synthetic-sft/{seed}")
-  out = []
-  for row in rows:
-    prompt = {"role": "user", "content": feedback.initial_prompt(row["description"])}
-    answer = {"role": "assistant", "content": response(row["solutions"]["solution"][0])}
-    dialog = [prompt, answer]
-    if rng.random() < repair_fraction:
-      bugs = list(row["incorrect_solutions"]["solution"])
-      rng.shuffle(bugs)
-      attempts = 2 if rng.random() < second_failure_fraction else 1
-      failed = []
-      for bug in bugs:
-        text = repair_feedback(row, bug, judge, tokenizer)
-        if text is not None:
-          failed += [{"role": "assistant", "content": response(bug)},
-                     {"role": "user", "content": text}]
-          if len(failed) == 2 * attempts:
-            break
-      if failed:
-        dialog = [prompt, *failed, answer]
-    out.append(dialog)
-  return out
-
-
-def extract_response(text: str) -> str:
-  """The code of a `response(code)` turn."""
-  prefix = "```python\n"
-  if not (text.startswith(prefix) and text.endswith("```")):
-    raise ValueError("not a response() turn")
-  return text[len(prefix):-3]

@@ -23,6 +23,19 @@ _PYTHON_BLOCK = re.compile(r"```[ \t]*(?:python3?|py)[ \t]*\n(.*?)```", re.DOTAL
 _ANY_BLOCK = re.compile(r"```[^\n`]*\n(.*?)```", re.DOTALL)
 
 
+def fence(code: str) -> str:
+  """An answer holding `code` the way the prompt asks for it (`extract_code`'s inverse)."""
+  return f"```python\n{code.rstrip()}\n```"
+
+
+def unfence(text: str) -> str:
+  """The code of a `fence(code)` answer, exactly; ValueError for any other text."""
+  prefix = "```python\n"
+  if not (text.startswith(prefix) and text.endswith("\n```")):
+    raise ValueError("not a fence() answer")
+  return text[len(prefix):-3]
+
+
 def extract_code(text: str) -> str | None:
   """The first python block, else the first fenced block; None if none or empty."""
   for pattern in (_PYTHON_BLOCK, _ANY_BLOCK):

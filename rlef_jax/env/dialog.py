@@ -52,10 +52,19 @@ class Dialog:
     self.turn_index.extend([turn if sampled else -1] * len(ids))
     self.logprobs.extend(logprobs if logprobs is not None else [0.0] * len(ids))
 
+  @staticmethod
+  def user_turn_ids(text: str, tokenizer) -> list[int]:
+    """What `add_user(text)` appends: the user message and the assistant header."""
+    return (list(tokenizer.render_message({"role": "user", "content": text}))
+            + list(tokenizer.render_header("assistant")))
+
+  def user_turn_cost(self, text: str, tokenizer) -> int:
+    """Tokens `add_user(text)` would add to this dialog."""
+    return len(self.user_turn_ids(text, tokenizer))
+
   def add_user(self, text: str, tokenizer) -> None:
     """A user message and the assistant header that asks for the next response."""
-    self._extend(tokenizer.render_message({"role": "user", "content": text}), False)
-    self._extend(tokenizer.render_header("assistant"), False)
+    self._extend(self.user_turn_ids(text, tokenizer), False)
     self.value_positions.append(len(self.ids) - 1)
     self.messages.append({"role": "user", "content": text})
 

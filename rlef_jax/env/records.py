@@ -2,7 +2,8 @@
 
 `EpisodeRecord.to_json()` is one line of `rollouts.jsonl` (the fields
 evaluation reads, docs/env.md); `to_rollouts` pads the kept episodes' token
-dialogs into an `rl.update.Rollouts` batch of static (B, S, T) buckets.
+dialogs into a host-side `rlef_jax.rollouts.Rollouts` batch (numpy) of static
+(B, S, T) buckets.
 
 Example:
 
@@ -14,14 +15,13 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
-import jax.numpy as jnp
-import numpy as np
 from sandbox_runner import JudgeResult
 
 from rlef_jax.env.dialog import Dialog
-from rlef_jax.rl.update import Rollouts
+from rlef_jax import rollouts as rollouts_lib
+from rlef_jax.rollouts import Rollouts
 from rlef_jax.sampling import bucket_length
 
 
@@ -83,6 +83,33 @@ class EpisodeRecord:
             "num_tokens": self.num_tokens}
 
 
+def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+  """Solve rate, reward, turn and token figures of episode records (`to_json()` dicts).
+
+  Dropped episodes are counted (`dropped`) and left out of every rate and mean.
+  """
+  kept = [r for r in records if not r.get("dropped")]
+  n = max(len(kept), 1)
+  turns = [t for r in kept for t in r["turns"]]
+  valid = sum(bool(t.get("valid", False)) for t in turns)
+  tokens = sum(int(r.get("num_tokens", 0)) for r in kept)
+  return {
+      "episodes": float(len(records)),
+      "dropped": float(len(records) - len(kept)),
+      "solve_rate": sum(bool(r["solved"]) for r in kept) / n,
+      "reward": sum(float(r["reward"]) for r in kept) / n,
+      "turns": len(turns) / n,
+      "first_turn_solve_rate": sum(
+          bool(r["turns"]) and (r["turns"][0].get("public") or {}).get("verdict") == "accepted"
+          and bool(r["solved"]) and len(r["turns"]) == 1 for r in kept) / n,
+      "valid_code_rate": valid / max(len(turns), 1),
+      "invalid_code_rate": (len(turns) - valid) / max(len(turns), 1),
+      "context_limited": float(sum(bool(r.get("context_limited")) for r in kept)),
+      "tokens": tokens / n,
+      "num_tokens": float(tokens),
+  }
+
+
 @dataclasses.dataclass
 class RolloutResult:
   rollouts: Rollouts | None
@@ -92,7 +119,7 @@ class RolloutResult:
 
 def to_rollouts(records: Sequence[EpisodeRecord], cfg, pad_id: int,
                 min_rows: int = 0) -> Rollouts | None:
-  """The kept episodes as a `Rollouts` batch padded to static buckets.
+  """The kept episodes as a host-side (numpy) `Rollouts` batch padded to static buckets.
 
   Rows: one per dialog (independent sampling: one per attempt), padded with
   empty rows (pad ids, every mask False) to a multiple of `batch_multiple`
@@ -117,27 +144,15 @@ def to_rollouts(records: Sequence[EpisodeRecord], cfg, pad_id: int,
   num_rows = max(len(rows), min_rows)
   num_rows = -(-num_rows // cfg.batch_multiple) * cfg.batch_multiple
   length = bucket_length(max(len(d) for d, _ in rows), cfg.min_seq_bucket)
-  turns = cfg.max_turns
-  tokens = np.full((num_rows, length), pad_id, np.int32)
-  response_mask = np.zeros((num_rows, length), bool)
-  turn_index = np.full((num_rows, length), -1, np.int32)
-  logp = np.zeros((num_rows, length), np.float32)
-  value_positions = np.zeros((num_rows, turns), np.int32)
-  turn_mask = np.zeros((num_rows, turns), bool)
-  rewards = np.zeros((num_rows, turns), np.float32)
-  group = np.full((num_rows,), -1, np.int32)
-  group[:len(groups)] = groups
+  out = rollouts_lib.empty(num_rows, length, cfg.max_turns, pad_id)
+  out.group[:len(groups)] = groups
   for b, (d, rs) in enumerate(rows):
     n, t = len(d), len(rs)
-    tokens[b, :n] = d.ids
-    response_mask[b, :n] = d.response_mask
-    turn_index[b, :n] = d.turn_index
-    logp[b, :n] = d.logprobs
-    value_positions[b, :t] = d.value_positions[:t]
-    turn_mask[b, :t] = True
-    rewards[b, :t] = rs
-  return Rollouts(tokens=jnp.asarray(tokens), response_mask=jnp.asarray(response_mask),
-                  turn_index=jnp.asarray(turn_index), behaviour_logp=jnp.asarray(logp),
-                  value_positions=jnp.asarray(value_positions),
-                  turn_mask=jnp.asarray(turn_mask), rewards=jnp.asarray(rewards),
-                  group=jnp.asarray(group))
+    out.tokens[b, :n] = d.ids
+    out.response_mask[b, :n] = d.response_mask
+    out.turn_index[b, :n] = d.turn_index
+    out.behaviour_logp[b, :n] = d.logprobs
+    out.value_positions[b, :t] = d.value_positions[:t]
+    out.turn_mask[b, :t] = True
+    out.rewards[b, :t] = rs
+  return out

@@ -6,8 +6,8 @@ the public tests pass or the turn limit; then the final code is scored
 (training: public + private; evaluation: private + generated) and r_t
 assigned (+1 / -1 at the final turn, -0.2 for a non-final turn without valid
 code, else 0; the KL term belongs to the RL code). It returns the padded
-`rl.update.Rollouts` for PPO and one `EpisodeRecord` per episode for reports
-and evaluation.
+host-side (numpy) `rlef_jax.rollouts.Rollouts` for PPO and one `EpisodeRecord`
+per episode for reports and evaluation.
 
 Judging overlaps sampling: the live episodes are split into `judge_groups`
 groups that move through the turns as a pipeline; while group g's code is
@@ -34,9 +34,11 @@ import jax
 import numpy as np
 from sandbox_runner import BadInput, JudgeRequest, JudgeResult, Verdict, request_for_problem
 
+from rlef_jax.data import humaneval
 from rlef_jax.data import schema
 from rlef_jax.env import cache as cache_lib
 from rlef_jax.env import code as code_lib
+from rlef_jax.env.config import EnvConfig
 from rlef_jax.env import feedback as fb
 from rlef_jax.env import records as records_lib
 from rlef_jax.env import tasks
@@ -49,77 +51,7 @@ __all__ = ["Dialog", "EnvConfig", "EpisodeRecord", "RolloutResult", "TurnRecord"
 
 log = logging.getLogger(__name__)
 
-FEEDBACK_KINDS = ("execution", "random", "none")
-_SPLITS = ("public", "private", "generated", "all")
 _PYTHON3 = schema.LANGUAGES.index("PYTHON3")
-
-
-@dataclasses.dataclass(frozen=True)
-class EnvConfig:
-  """Settings of an episode batch (defaults: the paper's training episode).
-
-  Attributes:
-    max_turns: model turns per episode (the paper sweeps 1/3/5/10).
-    feedback: "execution" (the paper), "random" (feedback of a wrong solution
-      to another problem of the batch; the episode still stops when the true
-      public tests pass) or "none" ("Give it another try." only).
-    independent: k = max_turns single-turn answers to the first prompt
-      instead of a dialog (each scored; one Rollouts row each).
-    context_budget: tokens a dialog may reach, the next response's
-      max_new_tokens included; past it the episode ends with its last
-      response as final (counted as context_limited). Clamped to the
-      policy's `max_context` (the model's positions) when it has one.
-    feedback_tests: the splits that give feedback and end the episode.
-    score_tests: the splits that score the final code (evaluation:
-      ("private", "generated")).
-    score_every_turn: also score every turn's code (n@k counts each response).
-    pass_reward, fail_reward, invalid_code_reward: r_t values.
-    judge_groups: pipeline groups of sampling vs judging.
-    overlap: judge group g while sampling group g + 1 (False: one after the
-      other, the baseline of benchmarks/rollout_overlap.py).
-    verdict_cache: reuse verdicts of identical requests (docs/env.md).
-    judge_threads: host threads judging (None: the judge's max_workers).
-    max_field_chars, max_feedback_tokens: feedback caps (§1.6).
-    batch_multiple: Rollouts rows are padded to a multiple of this.
-    min_seq_bucket: smallest Rollouts length; lengths are bucketed like
-      sampling's prompts (16, 24, 32, 48, ...) so few programs compile.
-    random_feedback_pool: (problem, wrong solution) pairs judged for "random".
-  """
-
-  max_turns: int = 3
-  feedback: str = "execution"
-  independent: bool = False
-  context_budget: int = 8192
-  feedback_tests: tuple[str, ...] = ("public",)
-  score_tests: tuple[str, ...] = ("public", "private")
-  score_every_turn: bool = False
-  pass_reward: float = 1.0
-  fail_reward: float = -1.0
-  invalid_code_reward: float = -0.2
-  judge_groups: int = 2
-  overlap: bool = True
-  verdict_cache: bool = True
-  judge_threads: int | None = None
-  max_field_chars: int = fb.MAX_FIELD_CHARS
-  max_feedback_tokens: int | None = fb.MAX_FEEDBACK_TOKENS
-  batch_multiple: int = 8
-  min_seq_bucket: int = 64
-  random_feedback_pool: int = 32
-
-  def __post_init__(self):
-    if self.max_turns < 1:
-      raise ValueError(f"max_turns must be >= 1, not {self.max_turns}")
-    if self.feedback not in FEEDBACK_KINDS:
-      raise ValueError(f"feedback must be one of {FEEDBACK_KINDS}, not {self.feedback!r}")
-    if self.judge_groups < 1 or self.batch_multiple < 1:
-      raise ValueError("judge_groups and batch_multiple must be >= 1")
-    for field in ("feedback_tests", "score_tests"):
-      splits = getattr(self, field)
-      splits = (splits,) if isinstance(splits, str) else tuple(splits)
-      if not splits or any(x not in _SPLITS for x in splits):
-        raise ValueError(f"{field} must be a non-empty tuple of {_SPLITS}, not {splits!r}")
-      object.__setattr__(self, field, splits)
-
 
 @dataclasses.dataclass
 class _Episode:
@@ -130,6 +62,23 @@ class _Episode:
   public: concurrent.futures.Future | None = None
   public_request: JudgeRequest | None = None
   scores: dict = dataclasses.field(default_factory=dict)  # turn -> Future
+
+
+def wrong_solutions(row: Mapping[str, Any]) -> list[str]:
+  """The row's wrong Python 3 solutions that compile: what random feedback is drawn from.
+
+  Assert-style problems (HumanEval) have none: their tests are not stdin/stdout.
+  """
+  if isinstance(row.get("name"), str) and humaneval.test_style(row) == "assert":
+    return []
+  wrong = row.get("incorrect_solutions") or {}
+  return [src for lang, src in zip(wrong.get("language", []), wrong.get("solution", []))
+          if lang == _PYTHON3 and code_lib.is_valid_code(src)]
+
+
+def random_feedback_ready(rows: Sequence[Mapping[str, Any]]) -> bool:
+  """Whether `feedback="random"` can run on these problems (wrong solutions of two or more)."""
+  return sum(bool(wrong_solutions(r)) for r in rows if isinstance(r, Mapping)) >= 2
 
 
 class _Driver:
@@ -200,8 +149,7 @@ class _Driver:
       self.finish(ep)
       return
     text = self.feedback_text(ep, result)
-    extra = len(self.tok.render_message({"role": "user", "content": text}))
-    extra += len(self.tok.render_header("assistant"))
+    extra = ep.dialog.user_turn_cost(text, self.tok)
     if len(ep.dialog) + extra + self.policy.max_new_tokens > self.budget:
       ep.record.context_limited = True
       self.finish(ep)
@@ -241,10 +189,7 @@ class _Driver:
     """Judges wrong solutions of the batch's problems; their feedback is the random feedback."""
     pairs = []
     for task in {t.row["name"]: t for t in batch if t.asserts is None}.values():
-      wrong = task.row.get("incorrect_solutions") or {}
-      languages, sources = wrong.get("language", []), wrong.get("solution", [])
-      pairs += [(task, src) for lang, src in zip(languages, sources)
-                if lang == _PYTHON3 and code_lib.is_valid_code(src)]
+      pairs += [(task, src) for src in wrong_solutions(task.row)]
     if len({t.row["name"] for t, _ in pairs}) < 2:
       raise ValueError("feedback='random' needs wrong Python 3 solutions (incorrect_solutions) "
                        "of at least two different problems in the batch")
@@ -415,21 +360,48 @@ def run_episodes(policy: Policy, problems: Sequence[Mapping[str, Any]], judge, t
   return RolloutResult(rollouts, records, stats)
 
 
+# `run_episodes` stats that are counts (they add up over calls and processes);
+# seconds end in "_s"; every other stat is a per-episode rate or mean.
+COUNT_STATS = ("episodes", "dropped_infra", "skipped_bad_rows", "skipped_long_prompts",
+               "context_limited", "num_tokens", "judge_requests", "judge_runs", "cache_hits")
+
+
+def merge_stats(stats: Sequence[Mapping[str, float]], concurrent: bool = False
+                ) -> dict[str, float]:
+  """`run_episodes` stats of several calls as one: counts summed, rates and means
+  weighted by episodes, seconds summed (one call after another) or their
+  maximum (`concurrent`: calls that ran side by side, e.g. one per process)."""
+  merged: dict[str, float] = {}
+  weights = [float(s.get("episodes", 0.0)) for s in stats]
+  total = sum(weights)
+  keys = dict.fromkeys(k for s in stats for k, v in s.items()
+                       if isinstance(v, (int, float)) and not isinstance(v, bool))
+  for key in keys:
+    values = [float(s.get(key, 0.0)) for s in stats]
+    if key in COUNT_STATS:
+      merged[key] = sum(values)
+    elif key.endswith("_s"):
+      merged[key] = max(values) if concurrent else sum(values)
+    elif total:
+      merged[key] = sum(w * v for w, v in zip(weights, values)) / total
+    else:
+      merged[key] = sum(values) / len(values)
+  return merged
+
+
 def _stats(records, cfg, skipped, too_long, driver, client, wall_s) -> dict[str, float]:
-  kept = [r for r in records if r.dropped is None]
-  turns = [t for r in kept for t in r.turns]
-  n = max(len(kept), 1)
+  summary = records_lib.summarize([r.to_json() for r in records])
   return {
-      "episodes": float(len(records)),
+      "episodes": summary["episodes"],
       "dropped_infra": float(sum(r.dropped == "infra_error" for r in records)),
       "skipped_bad_rows": float(skipped),
       "skipped_long_prompts": float(too_long),
-      "context_limited": float(sum(r.context_limited for r in kept)),
-      "solve_rate": sum(r.solved for r in kept) / n,
-      "mean_turns": len(turns) / n,
-      "invalid_code_rate": sum(not t.valid for t in turns) / max(len(turns), 1),
-      "reward_mean": sum(r.reward for r in kept) / n,
-      "num_tokens": float(sum(r.num_tokens for r in kept)),
+      "context_limited": summary["context_limited"],
+      "solve_rate": summary["solve_rate"],
+      "mean_turns": summary["turns"],
+      "invalid_code_rate": summary["invalid_code_rate"],
+      "reward_mean": summary["reward"],
+      "num_tokens": summary["num_tokens"],
       **client.stats(),
       "sample_s": driver.sample_s,
       "judge_s": driver.wait_s,

@@ -16,15 +16,14 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Any, Mapping
 
 from sandbox_runner import BadInput, JudgeRequest, JudgeResult, request_for_problem
 
 from rlef_jax.data import humaneval
 from rlef_jax.env import feedback as fb
+from rlef_jax.env.config import EnvConfig
 
-if TYPE_CHECKING:  # rollout imports this module
-  from rlef_jax.env.rollout import EnvConfig
 
 
 @dataclasses.dataclass(frozen=True)

@@ -34,6 +34,9 @@ from typing import Any, Mapping, Sequence
 
 import jax
 
+from rlef_jax.env import cache as cache_lib
+from rlef_jax.env import policy as policies
+from rlef_jax.env import rollout
 from rlef_jax.evaluation import metrics, report, stats
 
 _FEEDBACK = {"multi_turn": "execution", "random_feedback": "random", "no_feedback": "none"}
@@ -161,32 +164,10 @@ class Evaluation:
 
 def env_config(cfg: EvalConfig, mode: str):
   """The environment's config for `mode`."""
-  from rlef_jax.env import rollout  # pylint: disable=import-outside-toplevel
-
   base = cfg.env if cfg.env is not None else rollout.EnvConfig()
   return dataclasses.replace(base, max_turns=cfg.run_turns(mode), independent=False,
                              feedback=_FEEDBACK.get(mode, "execution"),
                              score_every_turn=True, score_tests=tuple(cfg.score_tests))
-
-
-# Environment stats that add up over calls; the others are per-episode rates.
-_ADDITIVE = ("episodes", "dropped_infra", "skipped_bad_rows", "skipped_long_prompts",
-             "context_limited", "num_tokens")
-
-
-def _merge_stats(calls: Sequence[Mapping[str, float]]) -> dict[str, float]:
-  """Sums of counts and seconds, episode-weighted means of rates, over `run_episodes` calls."""
-  merged: dict[str, float] = {}
-  weights = [float(c.get("episodes", 0.0)) for c in calls]
-  keys = dict.fromkeys(k for c in calls for k, v in c.items() if isinstance(v, (int, float)))
-  for key in keys:
-    values = [float(c.get(key, 0.0)) for c in calls]
-    if key in _ADDITIVE or key.endswith("_s"):
-      merged[key] = sum(values)
-    else:
-      merged[key] = (sum(w * v for w, v in zip(weights, values)) / sum(weights)
-                     if sum(weights) else 0.0)
-  return merged
 
 
 def run(cfg: EvalConfig, *, problems: Sequence[Mapping[str, Any]], judge, tokenizer,
@@ -201,9 +182,6 @@ def run(cfg: EvalConfig, *, problems: Sequence[Mapping[str, Any]], judge, tokeni
   shared by every call (default: a new one for this run when the env config
   caches verdicts), so a program judged in one mode is not judged again.
   """
-  from rlef_jax.env import cache as cache_lib  # pylint: disable=import-outside-toplevel
-  from rlef_jax.env import rollout  # pylint: disable=import-outside-toplevel
-
   if not problems:
     raise ValueError("evaluation needs at least one problem")
   names = [row.get("name") for row in problems]
@@ -212,8 +190,6 @@ def run(cfg: EvalConfig, *, problems: Sequence[Mapping[str, Any]], judge, tokeni
   if policy is None:
     if model_config is None or params is None:
       raise ValueError("give a policy, or model_config and params")
-    from rlef_jax.env import policy as policies  # pylint: disable=import-outside-toplevel
-
     policy = policies.ModelPolicy(model_config, params, tokenizer, temperature=cfg.temperature,
                                   top_p=cfg.top_p, top_k=cfg.top_k,
                                   max_new_tokens=cfg.max_new_tokens, mesh=mesh)
@@ -249,7 +225,7 @@ def run(cfg: EvalConfig, *, problems: Sequence[Mapping[str, Any]], judge, tokeni
         report.append_rollouts(out_path, new)
       records += new
       calls.append(result.stats)
-    mode_stats[mode] = _merge_stats(calls)
+    mode_stats[mode] = rollout.merge_stats(calls)
     mode_stats[mode]["eval_wall_s"] = time.monotonic() - start
   evals = {cfg.name: cfg.describe()}
   return Evaluation(report.solve_rates(records, evals), records, mode_stats, evals)

@@ -38,7 +38,7 @@ import numpy as np
 from flax import nnx
 from jax.ad_checkpoint import checkpoint_name
 
-from rlef_jax import sharding
+from rlef_jax.models import partitioning
 from rlef_jax.models.configs import LlamaConfig
 from rlef_jax.models.layout import (VALUE_HEAD_AXES, Params, param_logical_axes, param_shapes,
                                      pure_params)
@@ -268,13 +268,13 @@ def _dense(spec: str, x, kernel, precision, preferred_element_type=None):
 
 
 def _rules(config: LlamaConfig):
-  return sharding.rules_for(config.sharding_rules)
+  return partitioning.rules_for(config.sharding_rules)
 
 
 def _block(config: LlamaConfig, x_btd, layer, cos, sin, mask_bts, write_kv, precision):
   """One decoder block; `write_kv(k, v)` stores new keys/values and returns those to attend to."""
   ein = functools.partial(_dense, precision=precision)
-  constrain = functools.partial(sharding.constrain, rules=_rules(config))
+  constrain = functools.partial(partitioning.constrain, rules=_rules(config))
   attn, mlp = layer["attn"], layer["mlp"]
   h = rms_norm(x_btd, layer["attn_norm"]["scale"], config.rms_norm_eps)
   q = apply_rope(ein("btd,dnh->btnh", h, attn["wq"]), cos, sin)
@@ -364,9 +364,9 @@ def _trunk(config: LlamaConfig, params: Params, tokens, positions, mask_bts,
   # rematerialisation. Its width keeps the rules' sharding, so the training
   # table (vocab over tensor) is all-gathered over tensor only, and the
   # sampler's (width over tensor, vocab whole) is not gathered at all.
-  table = sharding.constrain(params["embed"]["embedding"].astype(cd), (None, "table_embed"), rules)
+  table = partitioning.constrain(params["embed"]["embedding"].astype(cd), (None, "table_embed"), rules)
   x = table[tokens]
-  x = sharding.constrain(x, ("batch", "seq", "embed"), rules)
+  x = partitioning.constrain(x, ("batch", "seq", "embed"), rules)
   cos, sin = rope_cos_sin(config, positions)
 
   def body(carry, xs):
@@ -425,7 +425,7 @@ def _lm_head(config: LlamaConfig, params: Params, h_btd) -> jax.Array:
   if config.tie_word_embeddings and not isinstance(kernel, OutIn):
     kernel = params["embed"]["embedding"].T
   logits = _dense("btd,dv->btv", h_btd, kernel, _precision(config), jnp.float32)
-  return sharding.constrain(logits, ("batch", "seq", "vocab"), _rules(config))
+  return partitioning.constrain(logits, ("batch", "seq", "vocab"), _rules(config))
 
 
 def _default_positions(tokens, attention_mask):
@@ -604,7 +604,7 @@ class Llama(nnx.Module):
   """The causal LM as an NNX module; `nnx.state(model, nnx.Param)` is the params pytree.
 
   Params carry their logical axis names as `out_sharding` metadata (not
-  applied eagerly), so `nnx.get_partition_spec` and `sharding.shard_params` agree.
+  applied eagerly), so `nnx.get_partition_spec` and `partitioning.shard_params` agree.
   """
 
   def __init__(self, config: LlamaConfig, *, rngs: nnx.Rngs, params: Params | None = None):

@@ -44,7 +44,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rlef_jax import sharding
+from rlef_jax.models import layout, partitioning
 from rlef_jax.models.configs import LlamaConfig
 
 DTYPE_NAMES = ("float32", "bfloat16", "float16")
@@ -126,25 +126,37 @@ class PrecisionPolicy:
     sampler; `sampling.generate(self.sampler_config(config), copy, ...)`.
     A new buffer either way (the policy's own buffers are donated by the update).
     """
-    from rlef_jax.models import layout  # pylint: disable=import-outside-toplevel
-
     params = layout.pure_params(params)
     target = dtype(self.sampler_dtype)
     cast = lambda x: x.astype(target) if jnp.issubdtype(x.dtype, jnp.floating) else x
     if mesh is None:
       return jax.jit(lambda p: jax.tree.map(cast, p))(params)
-    out = sharding.param_shardings(self.sampler_config(config), mesh, params,
-                                   sharding.INFERENCE_RULES)
+    out = partitioning.param_shardings(self.sampler_config(config), mesh, params,
+                                   partitioning.INFERENCE_RULES)
     return jax.jit(lambda p: jax.tree.map(cast, p), out_shardings=out)(params)
 
   def reference_params(self, params: Any) -> Any:
     """The frozen reference copy rho, stored in `reference_dtype`."""
-    from rlef_jax.rl import update  # pylint: disable=import-outside-toplevel
-
-    return update.reference_params(params, self.reference_dtype)
+    return reference_copy(params, self.reference_dtype)
 
   def bytes_per_param(self) -> dict[str, int]:
     """Bytes per parameter of each copy (for capacity estimates)."""
     size = lambda name: int(np.dtype(dtype(name)).itemsize)
     return {"master": size(self.param_dtype), "adam_moments": 2 * size(self.param_dtype),
             "sampler": size(self.sampler_dtype), "reference": size(self.reference_dtype)}
+
+
+def reference_copy(params: Any, dtype_name: Any = None) -> Any:
+  """A frozen copy of `params` for the reference policy rho: own buffers (the
+  policy's are donated by each update), floats stored in `dtype_name` when given.
+
+  rho is only read (in the compute dtype), so a bf16 copy halves its bytes and
+  changes its log-probs only by the cast the forward pass makes anyway when
+  compute is bf16.
+  """
+  params = layout.pure_params(params)
+  if dtype_name is None:
+    return jax.tree.map(jnp.copy, params)
+  target = jnp.dtype(dtype_name)
+  return jax.tree.map(lambda x: jnp.array(x, dtype=target, copy=True)
+                      if jnp.issubdtype(x.dtype, jnp.floating) else jnp.copy(x), params)

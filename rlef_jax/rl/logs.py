@@ -89,6 +89,7 @@ class RunLog:
       for name in files:
         truncate_jsonl(self.workdir / name, resume_step, "round")
     # Imported here: clu's writers pull in TensorFlow (seconds), not needed to validate a launch.
+    # Local import: heavy (clu's writers import TensorFlow); only TensorBoard needs them.
     from clu import metric_writers  # pylint: disable=import-outside-toplevel
 
     self._writer = metric_writers.create_default_writer(

@@ -24,11 +24,16 @@ batches shuffled (seeded): a batch pads to the bucket of its own longest
 dialog instead of the run's, for a few more compiled step shapes (one per
 bucket). Still a pure function of the step, so resume stays exact.
 
+The `sft` job (`rlef_jax.jobs.fine_tune`) builds the mesh, model, tokenizer
+and dialogs from gin-bound specs and calls `run`.
+
 Example:
 
     from rlef_jax.rl import sft
     batch = sft.encode_batch(tok, [dialog], max_len=512)   # tokens, loss_mask
     loss = sft.loss(config, params, batch["tokens"], batch["loss_mask"])
+    report = sft.run("runs/sft", sft.SFTConfig(steps=10), config=config, params=params,
+                     tokenizer=tok, mesh=mesh, dialogs=sft.solution_dialogs(rows))
 """
 
 from __future__ import annotations
@@ -46,14 +51,22 @@ import numpy as np
 import optax
 from absl import logging
 
-from rlef_jax import launch
-from rlef_jax import sharding
+import tqdm
+
 from rlef_jax.checkpoints import state as ckpt_state
+from rlef_jax.env import code as code_lib
+from rlef_jax.env import feedback
 from rlef_jax.models import llama
+from rlef_jax.models import partitioning
 from rlef_jax.rl import logs
 from rlef_jax.rl import ppo
+from rlef_jax.sampling import bucket_length
 
 Dialog = Sequence[Mapping[str, str]]
+
+
+class SettingsError(ValueError):
+  """`SFTConfig` names no usable data or shape (the message says which setting)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,21 +121,19 @@ def _python_solutions(row: Mapping[str, Any], n: int) -> list[str]:
 
 def solution_dialogs(rows: Sequence[Mapping[str, Any]], per_problem: int = 1) -> list[list[dict]]:
   """One-turn dialogs: the paper's first prompt, answered with a fenced solution."""
-  from rlef_jax.env import feedback  # pylint: disable=import-outside-toplevel
 
   out = []
   for row in rows:
     prompt = feedback.initial_prompt(row["description"])
     for code in _python_solutions(row, per_problem):
       out.append([{"role": "user", "content": prompt},
-                  {"role": "assistant", "content": f"```python\n{code.rstrip()}\n```"}])
+                  {"role": "assistant", "content": code_lib.fence(code)}])
   return out
 
 
 def rollout_dialogs(records: Sequence[Mapping[str, Any]], rows: Sequence[Mapping[str, Any]]
                     ) -> list[list[dict]]:
   """Dialogs of solved rollouts.jsonl records (prompt, responses, feedback turns)."""
-  from rlef_jax.env import feedback  # pylint: disable=import-outside-toplevel
 
   by_name = {r["name"]: r for r in rows}
   out = []
@@ -138,21 +149,31 @@ def rollout_dialogs(records: Sequence[Mapping[str, Any]], rows: Sequence[Mapping
   return out
 
 
-def load_dialogs(cfg: SFTConfig) -> list[list[dict]]:
-  """The dialogs `cfg.source` names."""
+def source_needs_rows(source: str) -> bool:
+  """Whether `SFTConfig.source` builds its dialogs from the task's problem rows."""
+  return source == "solutions" or source.endswith(".jsonl")
+
+
+def load_dialogs(cfg: SFTConfig, rows: Sequence[Mapping[str, Any]] | None = None
+                 ) -> list[list[dict]]:
+  """The dialogs `cfg.source` names; `rows`: `cfg.task`'s problems (for "solutions"
+  and rollouts files). ValueError for a source that names nothing."""
+  if source_needs_rows(cfg.source) and rows is None:
+    raise SettingsError(f"SFTConfig.source = {cfg.source!r} needs the problem rows of "
+                        f"{cfg.task!r}")
   if cfg.source == "solutions":
-    return solution_dialogs(launch.load_problems(cfg.task), cfg.solutions_per_problem)
+    return solution_dialogs(rows, cfg.solutions_per_problem)
   if cfg.source.endswith(".jsonl"):
     path = pathlib.Path(cfg.source)
     if not path.is_file():
-      raise launch.LaunchError(f"SFTConfig.source = {cfg.source!r}: no such file")
+      raise SettingsError(f"SFTConfig.source = {cfg.source!r}: no such file")
     records = [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
-    return rollout_dialogs(records, launch.load_problems(cfg.task))
+    return rollout_dialogs(records, rows)
   if ":" in cfg.source:
     module, _, fn = cfg.source.partition(":")
     return [list(d) for d in getattr(importlib.import_module(module), fn)()]
-  raise launch.LaunchError(f"SFTConfig.source = {cfg.source!r}: use 'solutions', a "
-                           "rollouts .jsonl file or 'package.module:function'")
+  raise SettingsError(f"SFTConfig.source = {cfg.source!r}: use 'solutions', a rollouts .jsonl "
+                      "file or 'package.module:function'")
 
 
 def encode(tokenizer, dialog: Dialog) -> tuple[list[int], list[bool]]:
@@ -171,7 +192,6 @@ def encode_batch(tokenizer, dialogs: Sequence[Dialog], max_len: int, length: int
   """Right-padded `tokens` [B, L] and `loss_mask` [B, L] (L: `length` or the bucket of the longest)."""
   encoded = [encode(tokenizer, d) for d in dialogs]
   if length is None:
-    from rlef_jax.sampling import bucket_length  # pylint: disable=import-outside-toplevel
 
     length = min(bucket_length(max(len(ids) for ids, _ in encoded), 64), max_len)
   tokens = np.full((len(encoded), length), tokenizer.pad_id, np.int32)
@@ -245,7 +265,6 @@ def loss(config, params, tokens: jax.Array, loss_mask: jax.Array,
 
 def target_window(loss_masks: Sequence[Sequence[bool]]) -> int:
   """The `loss` window that holds every example's targets (a bucket length)."""
-  from rlef_jax.sampling import bucket_length  # pylint: disable=import-outside-toplevel
 
   return bucket_length(int(max(np.sum(m) for m in loss_masks)), 16)
 
@@ -291,44 +310,32 @@ def make_train_step(config, cfg: SFTConfig, mesh, window: int | None = None):
   return tx, run
 
 
-def validate(cfg: SFTConfig, model, mesh_cfg) -> tuple[int, int, int]:
-  """LaunchError for a bad setting, before anything is loaded; the mesh shape."""
-  if ":" not in cfg.source and not cfg.source.endswith(".jsonl") and cfg.source != "solutions":
-    load_dialogs(cfg)  # raises the LaunchError
-  if cfg.source == "solutions" or cfg.source.endswith(".jsonl"):
-    launch.check_task(cfg.task, "SFTConfig.task")
+def check_config(cfg: SFTConfig, mesh_shape: Sequence[int], processes: int = 1) -> None:
+  """ValueError for settings the loop cannot run (cheap; before anything is built)."""
   if cfg.decay not in ("constant", "cosine"):
-    raise launch.LaunchError(f"SFTConfig.decay = {cfg.decay!r}: use 'constant' or 'cosine'")
-  launch.check_weights(model)
-  if model.weights is None:
-    launch.model_config(model)
-  shape = launch.check_mesh(mesh_cfg)
-  nproc = jax.process_count()
-  if cfg.batch_size % (shape[0] * shape[1]) or cfg.batch_size % nproc:
-    raise launch.LaunchError(f"SFTConfig.batch_size = {cfg.batch_size} must be a multiple of "
-                             f"the mesh's data x fsdp ({shape[0] * shape[1]}) and of the "
-                             f"{nproc} processes")
-  return shape
+    raise SettingsError(f"SFTConfig.decay = {cfg.decay!r}: use 'constant' or 'cosine'")
+  shards = mesh_shape[0] * mesh_shape[1]
+  if cfg.batch_size % shards or cfg.batch_size % processes:
+    raise SettingsError(f"SFTConfig.batch_size = {cfg.batch_size} must be a multiple of the "
+                        f"mesh's data x fsdp ({shards}) and of the {processes} processes")
 
 
-def run(workdir: str | pathlib.Path, cfg: SFTConfig, model, mesh_cfg=None) -> dict[str, Any]:
-  """Fine-tunes `model` on `cfg`'s dialogs; checkpoints under `workdir/checkpoints`."""
+def run(workdir: str | pathlib.Path, cfg: SFTConfig, *, config, params, tokenizer, mesh,
+        dialogs: Sequence[Dialog]) -> dict[str, Any]:
+  """Fine-tunes (config, params), placed on `mesh`, on `dialogs`; checkpoints under
+  `workdir/checkpoints` (a relaunch resumes from the latest)."""
   workdir = pathlib.Path(workdir)
-  mesh_cfg = mesh_cfg or sharding.MeshConfig()
-  validate(cfg, model, mesh_cfg)
   pid, nproc = jax.process_index(), jax.process_count()
+  check_config(cfg, tuple(mesh.shape[a] for a in ("data", "fsdp", "tensor")), nproc)
   start_time = time.monotonic()
-  mesh = launch.build_mesh(mesh_cfg)
-  config, params = launch.build_model(model, mesh)
-  tok = launch.build_tokenizer(model)
-  launch.check_tokenizer(model, config, tok)
-  dialogs = load_dialogs(cfg)
+  tok = tokenizer
+  dialogs = list(dialogs)
   encoded = [encode(tok, d) for d in dialogs]
   lengths = [len(ids) for ids, _ in encoded]
   kept = [d for d, n in zip(dialogs, lengths) if n <= cfg.max_len]
   if not kept:
-    raise launch.LaunchError(f"SFT source {cfg.source!r} gave no dialog of at most "
-                             f"{cfg.max_len} tokens ({len(dialogs)} in all)")
+    raise SettingsError(f"SFT source {cfg.source!r} gave no dialog of at most "
+                        f"{cfg.max_len} tokens ({len(dialogs)} in all)")
   window = (target_window([m for (_, m), n in zip(encoded, lengths) if n <= cfg.max_len])
             if cfg.target_only_head else None)
   del encoded
@@ -352,7 +359,6 @@ def run(workdir: str | pathlib.Path, cfg: SFTConfig, model, mesh_cfg=None) -> di
                         cfg.length_groups)
     return [kept[i] for i in idx[pid * rows_local:(pid + 1) * rows_local]]
 
-  from rlef_jax.sampling import bucket_length  # pylint: disable=import-outside-toplevel
 
   def length_at(step: int) -> int:
     """The padded length of a step (the same in every process)."""
@@ -365,8 +371,6 @@ def run(workdir: str | pathlib.Path, cfg: SFTConfig, model, mesh_cfg=None) -> di
 
   bar = None
   if cfg.progress and pid == 0:
-    import tqdm  # pylint: disable=import-outside-toplevel
-
     bar = tqdm.tqdm(total=cfg.steps, initial=start, desc="sft steps", unit="step")
   losses, value = [], None
 
@@ -382,7 +386,7 @@ def run(workdir: str | pathlib.Path, cfg: SFTConfig, model, mesh_cfg=None) -> di
       for name in ("tokens", "loss_mask"):
         global_shape = (cfg.batch_size, length)
         arrays.append(jax.make_array_from_process_local_data(
-            sharding.batch_sharding(mesh, global_shape), batch[name], global_shape))
+            partitioning.batch_sharding(mesh, global_shape), batch[name], global_shape))
       params, opt_state, value = train_step(params, opt_state, *arrays)
       done = step + 1
       if done % cfg.log_every == 0 or done == cfg.steps:

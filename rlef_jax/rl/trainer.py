@@ -28,13 +28,19 @@ lagged mode the pending batch for round k+1 with its records. Launching the
 same command again resumes from the latest one and ends with the same metrics
 as an uninterrupted run.
 
+The loop receives what it runs on (mesh, model, tokenizer, problems, an open
+judge); `rlef_jax.jobs.TrainJob` builds those from gin-bound specs.
+
 Example:
 
-    from rlef_jax import launch
-    from rlef_jax.rl import trainer
-    report = trainer.Trainer(workdir, trainer.TrainerConfig(rounds=2),
-                             model=launch.ModelSpec(), ppo=launch.PPOConfig(),
-                             env=launch.EnvConfig()).run()
+    from rlef_jax.rl import trainer, update
+    from rlef_jax.env.config import EnvConfig
+    with sandbox_runner.Judge() as judge:
+      report = trainer.Trainer(
+          workdir, trainer.TrainerConfig(rounds=2), config=config, params=params,
+          value_params=llama.add_value_head(config, params, jax.random.key(1)),
+          tokenizer=tok, train_rows=rows, mesh=mesh, judge=judge,
+          ppo=update.PPOConfig(), env=EnvConfig()).run()
 """
 
 from __future__ import annotations
@@ -51,9 +57,16 @@ import jax.numpy as jnp
 import numpy as np
 from absl import logging
 
-from rlef_jax import launch
+import tqdm
+from jax.experimental import multihost_utils
+
+from rlef_jax import rollouts as rollouts_lib
 from rlef_jax import sharding
 from rlef_jax.checkpoints import state as ckpt_state
+from rlef_jax.env import policy as env_policy
+from rlef_jax.env import records as env_records
+from rlef_jax.env import rollout
+from rlef_jax.models import partitioning
 from rlef_jax.models import precision
 from rlef_jax.rl import logs
 from rlef_jax.rl import update as ppo_update
@@ -70,7 +83,7 @@ class TrainerConfig:
     rollouts_per_problem: episodes per problem (a batch of P x R episodes).
     lag: 0 synchronous, 1 one-round lag (sampling overlaps the update).
     train_task: problems to train on (a task name of `rlef_jax.data` or
-      `module:function`, see `launch.load_problems`).
+      `module:function`; the job loads them, see `launch.load_problems`).
     valid_task: problems for the validation solve rate (None: no validation).
     valid_problems: first so many of them (None: all).
     valid_every: rounds between validations (0: never); keeps the best
@@ -122,8 +135,6 @@ def gather_json(obj: Any) -> list[Any]:
   """`obj` of every process, in process order (JSON round trip; collective)."""
   if jax.process_count() == 1:
     return [obj]
-  from jax.experimental import multihost_utils  # pylint: disable=import-outside-toplevel
-
   data = np.frombuffer(json.dumps(obj).encode(), np.uint8)
   sizes = multihost_utils.process_allgather(np.asarray([data.size], np.int64))
   width = int(np.max(sizes))
@@ -131,46 +142,6 @@ def gather_json(obj: Any) -> list[Any]:
   padded[:data.size] = data
   rows = multihost_utils.process_allgather(padded)
   return [json.loads(bytes(rows[i, :int(sizes[i][0])]).decode()) for i in range(rows.shape[0])]
-
-
-_FIELDS = ("tokens", "response_mask", "turn_index", "behaviour_logp", "value_positions",
-           "turn_mask", "rewards", "group")
-_PAD = {"tokens": 0, "response_mask": False, "turn_index": -1, "behaviour_logp": 0.0,
-        "value_positions": 0, "turn_mask": False, "rewards": 0.0, "group": -1}
-_DTYPES = {"tokens": np.int32, "response_mask": np.bool_, "turn_index": np.int32,
-           "behaviour_logp": np.float32, "value_positions": np.int32, "turn_mask": np.bool_,
-           "rewards": np.float32, "group": np.int32}
-
-
-def _numpy_rollouts(r) -> dict[str, np.ndarray]:
-  return {f: np.asarray(getattr(r, f)) for f in _FIELDS}
-
-
-def pad_rollouts(local: dict[str, np.ndarray] | None, rows: int, seq: int, turns: int,
-                 group_offset: int = 0) -> dict[str, np.ndarray]:
-  """`local` cut to its episodes (rows with a turn) and padded to [rows, seq] / [rows, turns]
-  ([rows] for `group`, whose indices are shifted by `group_offset`: another
-  process's problems must not share this one's indices).
-
-  Padding rows have every mask false, so they add nothing to any masked mean.
-  """
-  out = {}
-  keep = (np.flatnonzero(local["turn_mask"].any(axis=1)) if local is not None
-          else np.zeros((0,), np.int64))
-  if keep.size > rows:
-    raise ValueError(f"{keep.size} episodes do not fit a batch of {rows} rows")
-  for f in _FIELDS:
-    shape = ((rows,) if f == "group" else
-             (rows, turns if f in ("value_positions", "turn_mask", "rewards") else seq))
-    arr = np.full(shape, _PAD[f], _DTYPES[f])
-    if local is not None and keep.size:
-      src = local[f][keep].astype(_DTYPES[f])
-      if f == "group":
-        arr[:keep.size] = src + group_offset
-      else:
-        arr[:keep.size, :src.shape[1]] = src
-    out[f] = arr
-  return out
 
 
 @dataclasses.dataclass
@@ -183,44 +154,40 @@ class Batch:
   stats: dict[str, float]
 
 
-def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, float]:
-  """Solve rate, reward and turn figures of a round's episode records."""
-  kept = [r for r in records if not r.get("dropped")]
-  n = max(len(kept), 1)
-  return {
-      "episodes": float(len(records)),
-      "dropped": float(len(records) - len(kept)),
-      "solve_rate": sum(bool(r["solved"]) for r in kept) / n,
-      "reward": sum(float(r["reward"]) for r in kept) / n,
-      "turns": sum(len(r["turns"]) for r in kept) / n,
-      "first_turn_solve_rate": sum(
-          bool(r["turns"]) and (r["turns"][0].get("public") or {}).get("verdict") == "accepted"
-          and bool(r["solved"]) and len(r["turns"]) == 1 for r in kept) / n,
-      "valid_code_rate": sum(t.get("valid", False) for r in kept for t in r["turns"])
-                         / max(sum(len(r["turns"]) for r in kept), 1),
-      "context_limited": float(sum(bool(r.get("context_limited")) for r in kept)),
-      "tokens": sum(int(r.get("num_tokens", 0)) for r in kept) / n,
-  }
-
-
-def _merge_stats(per_process: Sequence[Mapping[str, float]]) -> dict[str, float]:
-  """Counts summed, times and rates: the slowest process / the mean."""
-  out: dict[str, float] = {}
-  for key in sorted({k for s in per_process for k in s}):
-    vals = [float(s[key]) for s in per_process if key in s]
-    if key.endswith("_s"):
-      out[key] = max(vals)
-    elif key.endswith("rate"):
-      out[key] = sum(vals) / len(vals)
-    else:
-      out[key] = sum(vals)
-  return out
-
-
 # --- the trainer -------------------------------------------------------------------
 
 
 PolicyFn = Callable[[Any, Any, Any], Any]  # (sampler_config, sampler_params, tokenizer) -> Policy
+
+
+class ResumeError(ValueError):
+  """The workdir's checkpoint does not belong to these settings (use a new workdir)."""
+
+
+def check_config(cfg: TrainerConfig, ppo: ppo_update.PPOConfig, mesh_shape: Sequence[int],
+                 processes: int = 1) -> None:
+  """ValueError for settings the loop cannot run (cheap; before anything is built).
+
+  `mesh_shape`: (data, fsdp, tensor) of the training mesh.
+  """
+  if cfg.lag not in (0, 1):
+    raise ValueError(f"TrainerConfig.lag = {cfg.lag}: use 0 (synchronous) or 1")
+  if cfg.rounds < 1 or cfg.problems_per_round < 1 or cfg.rollouts_per_problem < 1:
+    raise ValueError("TrainerConfig.rounds, problems_per_round and rollouts_per_problem must "
+                     "be >= 1")
+  if cfg.problems_per_round % processes:
+    raise ValueError(f"TrainerConfig.problems_per_round = {cfg.problems_per_round} does not "
+                     f"split over {processes} processes")
+  batch = cfg.problems_per_round * cfg.rollouts_per_problem
+  batch_shards = mesh_shape[0] * mesh_shape[1]
+  need = ppo.num_minibatches * ppo.microbatches * batch_shards
+  if batch % need:
+    raise ValueError(
+        f"a round of {batch} episodes (problems_per_round x rollouts_per_problem) must be a "
+        f"multiple of num_minibatches x microbatches x (data x fsdp) = "
+        f"{ppo.num_minibatches} x {ppo.microbatches} x {batch_shards} = {need}")
+  if cfg.valid_every and cfg.valid_task is None:
+    raise ValueError("TrainerConfig.valid_every > 0 needs TrainerConfig.valid_task")
 
 
 class Trainer:
@@ -230,96 +197,65 @@ class Trainer:
     workdir: the run's folder (checkpoints/, best/, tensorboard/, metrics.jsonl,
       rollouts.jsonl, valid_rollouts.jsonl).
     cfg: the loop's settings.
-    model: where the policy starts (also the frozen reference).
+    config, params: the policy where it starts (also the frozen reference),
+      placed on `mesh`.
+    value_params: the value net (the policy's trunk plus a scalar head), on `mesh`.
+    tokenizer: the model's tokenizer (its chat format renders the dialogs).
+    train_rows: the problems to train on; valid_rows: validation problems.
     mesh: the training mesh over all devices of all processes.
+    judge: an open `sandbox_runner.Judge` (or anything with its `submit`);
+      each process passes its own.
     ppo: the update's hyper-parameters.
-    env: the episode settings (`rlef_jax.env.rollout.EnvConfig`).
-    judge: the judge each process opens.
+    env: the episode settings (`rlef_jax.env.config.EnvConfig`).
+    precision: the dtypes of the master weights, compute and the sampler's
+      copy (default: the config's own, one dtype throughout).
     policy_fn: builds the sampling policy of a round (default: `env.policy.ModelPolicy`
       with the cfg's sampling settings); tests pass a scripted one.
     on_round: called as `on_round(step, metrics_row)` after each round is logged
       (notebooks, tests).
   """
 
-  def __init__(self, workdir: str | pathlib.Path, cfg: TrainerConfig, *, model, ppo, env,
-               mesh: sharding.MeshConfig | None = None, judge: launch.JudgeSpec | None = None,
+  def __init__(self, workdir: str | pathlib.Path, cfg: TrainerConfig, *, config, params,
+               value_params, tokenizer, train_rows: Sequence[Mapping[str, Any]], mesh, judge,
+               ppo: ppo_update.PPOConfig, env, valid_rows: Sequence[Mapping[str, Any]] = (),
+               precision_policy: precision.PrecisionPolicy | None = None,
                policy_fn: PolicyFn | None = None,
                on_round: Callable[[int, dict], None] | None = None):
     self.workdir = pathlib.Path(workdir)
-    self.cfg, self.model_spec, self.ppo, self.env_cfg = cfg, model, ppo, env
-    self.mesh_cfg = mesh or sharding.MeshConfig()
-    self.judge_spec = judge or launch.JudgeSpec()
+    self.cfg, self.ppo, self.env_cfg = cfg, ppo, env
+    self.config, self.tokenizer, self.mesh, self.judge = config, tokenizer, mesh, judge
+    self._initial = (params, value_params)
+    if not train_rows:
+      raise ValueError("the Trainer needs at least one training problem")
+    self.train_rows, self.valid_rows = list(train_rows), list(valid_rows)
+    name = lambda d: jax.numpy.dtype(d).name
+    self.precision = precision_policy or precision.PrecisionPolicy(
+        param_dtype=name(config.param_dtype), compute_dtype=name(config.compute_dtype),
+        sampler_dtype=name(config.param_dtype), reference_dtype=name(config.param_dtype))
     self.policy_fn = policy_fn
     self.on_round = on_round
+    self.pid, self.nproc = _process()
+    check_config(cfg, ppo, tuple(mesh.shape[a] for a in sharding.MESH_AXES), self.nproc)
 
-  # -- checks before heavy work --
-
-  def validate(self) -> None:
-    """LaunchError for a bad setting, before any model, judge or data is loaded."""
-    cfg = self.cfg
-    launch.check_task(cfg.train_task, "TrainerConfig.train_task")
-    if cfg.valid_task is not None:
-      launch.check_task(cfg.valid_task, "TrainerConfig.valid_task")
-    launch.check_weights(self.model_spec)
-    if self.model_spec.weights is None:
-      launch.model_config(self.model_spec)
-    launch.sampler_dtype(self.model_spec)
-    shape = launch.check_mesh(self.mesh_cfg)
-    if cfg.lag not in (0, 1):
-      raise launch.LaunchError(f"TrainerConfig.lag = {cfg.lag}: use 0 (synchronous) or 1")
-    if cfg.rounds < 1 or cfg.problems_per_round < 1 or cfg.rollouts_per_problem < 1:
-      raise launch.LaunchError("TrainerConfig.rounds, problems_per_round and "
-                               "rollouts_per_problem must be >= 1")
-    _, nproc = _process()
-    if cfg.problems_per_round % nproc:
-      raise launch.LaunchError(f"TrainerConfig.problems_per_round = {cfg.problems_per_round} "
-                               f"does not split over {nproc} processes")
-    batch = cfg.problems_per_round * cfg.rollouts_per_problem
-    batch_shards = shape[0] * shape[1]
-    need = self.ppo.num_minibatches * self.ppo.microbatches * batch_shards
-    if batch % need:
-      raise launch.LaunchError(
-          f"a round of {batch} episodes (problems_per_round x rollouts_per_problem) must be a "
-          f"multiple of num_minibatches x microbatches x (data x fsdp) = "
-          f"{self.ppo.num_minibatches} x {self.ppo.microbatches} x {batch_shards} = {need}")
-    if cfg.valid_every and cfg.valid_task is None:
-      raise launch.LaunchError("TrainerConfig.valid_every > 0 needs TrainerConfig.valid_task")
-
-  # -- building --
+  # -- building what the loop derives from what it received --
 
   def _build(self) -> None:
-    from rlef_jax.env import policy as env_policy  # pylint: disable=import-outside-toplevel
-
-    spec = self.model_spec
-    self.pid, self.nproc = _process()
-    self.mesh = launch.build_mesh(self.mesh_cfg)
+    params, value = self._initial
+    self._initial = None
     # Each process samples on its own devices (no cross-host collectives in the sampler).
     self.sampler_mesh = (self.mesh if self.nproc == 1 else sharding.make_mesh(
         sharding.MeshConfig(data=1, fsdp=-1, tensor=1), devices=jax.local_devices()))
-    self.config, params = launch.build_model(spec, self.mesh)
-    self.tokenizer = launch.build_tokenizer(spec)
-    launch.check_tokenizer(spec, self.config, self.tokenizer)
-    value = launch.build_value_params(spec, self.config, params, self.mesh)
     self.ref_params = ppo_update.reference_params(params)
     self.state = ppo_update.init_state(self.config, self.ppo, params, value, self.mesh)
     del params, value
     self.update = ppo_update.make_update(self.config, self.ppo, mesh=self.mesh)
     # The sampler's copy: cast to the sampler dtype, laid out by the inference rules.
-    self.precision = precision.PrecisionPolicy(
-        param_dtype=spec.param_dtype, compute_dtype=spec.compute_dtype,
-        sampler_dtype=spec.sampler_dtype or spec.param_dtype, reference_dtype=spec.param_dtype)
     self.sampler_config = self.precision.sampler_config(self.config)
     if self.policy_fn is None:
       cfg = self.cfg
       self.policy_fn = lambda c, p, tok: env_policy.ModelPolicy(
           c, p, tok, temperature=cfg.temperature, top_p=cfg.top_p, top_k=cfg.top_k,
           max_new_tokens=cfg.max_new_tokens, mesh=self.sampler_mesh)
-    rows = launch.load_problems(self.cfg.train_task)
-    if not rows:
-      raise launch.LaunchError(f"TrainerConfig.train_task = {self.cfg.train_task!r} has no problems")
-    self.train_rows = rows
-    self.valid_rows = (launch.load_problems(self.cfg.valid_task, limit=self.cfg.valid_problems)
-                       if self.cfg.valid_task else [])
     self._stream_cache: dict[int, list[int]] = {}
     self.key = jax.random.key(self.cfg.seed)
 
@@ -329,12 +265,10 @@ class Trainer:
       # New buffers (a cast is a computation), so the update may donate the state's.
       return self.precision.sampler_params(self.config, self.state.policy_params,
                                            self.sampler_mesh)
-    from jax.experimental import multihost_utils  # pylint: disable=import-outside-toplevel
-
     host = multihost_utils.process_allgather(self.state.policy_params, tiled=True)
     host = jax.tree.map(lambda x: np.asarray(x).astype(self.sampler_config.param_dtype), host)
-    return sharding.shard_params(host, self.sampler_config, self.sampler_mesh,
-                                 sharding.INFERENCE_RULES)
+    return partitioning.shard_params(host, self.sampler_config, self.sampler_mesh,
+                                 partitioning.INFERENCE_RULES)
 
   # -- data --
 
@@ -368,15 +302,13 @@ class Trainer:
 
   def _run_local(self, rows, ids, params, rng, temperature=None):
     """Episodes of this process (may run in a thread: no collectives here)."""
-    from rlef_jax.env import rollout  # pylint: disable=import-outside-toplevel
-
     policy = self.policy_fn(self.sampler_config, params, self.tokenizer)
     if temperature is not None and hasattr(policy, "replace") and hasattr(policy, "temperature"):
       policy = policy.replace(temperature=temperature)
     start = time.monotonic()
     result = rollout.run_episodes(policy, rows, self.judge, self.tokenizer, self.env_cfg,
                                   rng, episode_ids=ids)
-    local = None if result.rollouts is None else _numpy_rollouts(result.rollouts)
+    local = result.rollouts  # host-side (numpy): placed on the devices once, in _globalize
     records = [rec.to_json() for rec in result.records]
     stats = {k: float(v) for k, v in result.stats.items()
              if isinstance(v, (int, float)) and not isinstance(v, bool)}
@@ -401,21 +333,23 @@ class Trainer:
     rows_local = self.cfg.problems_per_round // self.nproc * self.cfg.rollouts_per_problem
     if getattr(self.env_cfg, "independent", False):
       rows_local *= self.env_cfg.max_turns  # one row per attempt
-    dims = (0, 0) if local is None else (local["tokens"].shape[1], local["turn_mask"].shape[1])
+    dims = (0, 0) if local is None else (local.tokens.shape[1], local.turn_mask.shape[1])
     gathered = gather_json({"dims": dims, "records": records, "stats": stats})
     seq = max(g["dims"][0] for g in gathered)
     turns = max(g["dims"][1] for g in gathered)
     all_records = [r for g in gathered for r in g["records"]]
-    merged = _merge_stats([g["stats"] for g in gathered])
+    merged = rollout.merge_stats([g["stats"] for g in gathered], concurrent=True)
     if seq == 0:
       return Batch(k, None, all_records, merged)
-    padded = pad_rollouts(local, rows_local, seq, turns, group_offset=self.pid * rows_local)
+    padded = rollouts_lib.pad(local, rows_local, seq, turns, self.tokenizer.pad_id,
+                              group_offset=self.pid * rows_local)
+    # The one host -> device transfer of the round's batch.
     arrays = {}
-    for f, arr in padded.items():
+    for f, arr in rollouts_lib.as_dict(padded).items():
       global_shape = (rows_local * self.nproc,) + arr.shape[1:]
-      sh = sharding.batch_sharding(self.mesh, global_shape)
+      sh = partitioning.batch_sharding(self.mesh, global_shape)
       arrays[f] = jax.make_array_from_process_local_data(sh, arr, global_shape)
-    return Batch(k, ppo_update.Rollouts(**arrays), all_records, merged)
+    return Batch(k, rollouts_lib.from_dict(arrays), all_records, merged)
 
   def validate_policy(self, step: int, params) -> dict[str, float]:
     """Solve rate of the validation problems (this process's share, gathered)."""
@@ -426,7 +360,7 @@ class Trainer:
     gathered = gather_json(records)
     records = [r for g in gathered for r in g]
     self.log.jsonl("valid_rollouts.jsonl", [{**r, "step": step} for r in records])
-    summary = summarize(records)
+    summary = env_records.summarize(records)
     return {"valid_solve_rate": summary["solve_rate"], "valid_reward": summary["reward"],
             "valid_s": stats["collect_s"]}
 
@@ -447,7 +381,7 @@ class Trainer:
       meta["pending"] = {
           "round": pending.round, "records": pending.records, "stats": pending.stats,
           "shapes": (None if pending.rollouts is None else
-                     {f: list(getattr(pending.rollouts, f).shape) for f in _FIELDS})}
+                     {f: list(a.shape) for f, a in rollouts_lib.as_dict(pending.rollouts).items()})}
     return meta
 
   def _items(self, pending: Batch | None) -> dict[str, Any]:
@@ -455,7 +389,7 @@ class Trainer:
     return {"policy": s.policy_params, "value": s.value_params, "policy_opt": s.policy_opt_state,
             "value_opt": s.value_opt_state,
             "pending": None if pending is None or pending.rollouts is None
-            else {f: getattr(pending.rollouts, f) for f in _FIELDS}}
+            else rollouts_lib.as_dict(pending.rollouts)}
 
   def _restore(self, step: int) -> tuple[int, Batch | None]:
     s = self.state
@@ -467,8 +401,8 @@ class Trainer:
     pending_meta = meta.get("pending")
     if pending_meta and pending_meta.get("shapes"):
       targets["pending"] = {
-          f: jax.ShapeDtypeStruct(tuple(shape), _DTYPES[f],
-                                  sharding=sharding.batch_sharding(self.mesh, tuple(shape)))
+          f: jax.ShapeDtypeStruct(tuple(shape), rollouts_lib.DTYPES[f],
+                                  sharding=partitioning.batch_sharding(self.mesh, tuple(shape)))
           for f, shape in pending_meta["shapes"].items()}
     items, meta = self.ckpts.restore(step, targets)
     step_sh = ppo_update.state_shardings(self.config, self.ppo, self.mesh).step
@@ -477,14 +411,13 @@ class Trainer:
         jax.device_put(jnp.asarray(meta["step"], jnp.int32), step_sh))
     self.best = meta.get("best_valid_solve_rate")
     if meta["data_position"] != meta["round"] * self.cfg.problems_per_round:
-      raise launch.LaunchError(
+      raise ResumeError(
           f"checkpoint {step} was written with another problems_per_round; use a new workdir")
     pending = None
     if pending_meta:
       rollouts = None
       if "pending" in items:
-        arrays = {f: items["pending"][f] for f in _FIELDS if f in items["pending"]}
-        rollouts = ppo_update.Rollouts(**arrays)
+        rollouts = rollouts_lib.from_dict(items["pending"])
       pending = Batch(pending_meta["round"], rollouts, pending_meta["records"],
                       pending_meta["stats"])
     return meta["round"], pending
@@ -493,7 +426,6 @@ class Trainer:
 
   def run(self) -> dict[str, Any]:
     """Trains `cfg.rounds` rounds (or what is left after the latest checkpoint)."""
-    self.validate()
     t_start = time.monotonic()
     self._build()
     cfg = self.cfg
@@ -515,66 +447,62 @@ class Trainer:
     executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="rollouts")
     bar = None
     if cfg.progress and primary:
-      import tqdm  # pylint: disable=import-outside-toplevel
-
       bar = tqdm.tqdm(total=cfg.rounds, initial=start, desc="rlef rounds", unit="round")
     try:
-      with launch.build_judge(self.judge_spec) as judge:
-        self.judge = judge
-        if cfg.lag and pending is None and start < cfg.rounds:
-          pending = self._globalize(start, self._collect_local(start, self.publish()))
-        for k in range(start, cfg.rounds):
-          t0 = time.monotonic()
-          future = None
-          if cfg.lag:
-            batch = pending
-            if k + 1 < cfg.rounds:
-              future = executor.submit(self._collect_handed, k + 1, [self.publish()])
-          else:
-            batch = self._globalize(k, self._collect_local(k, self.publish()))
-          t_update = time.monotonic()
-          if batch.rollouts is not None:
-            self.state, metrics = self.update(self.state, self.ref_params, batch.rollouts,
-                                              self._key(1, k))
-            metrics = {name: float(v) for name, v in jax.device_get(metrics).items()}
-          else:
-            metrics = {"skipped_update": 1.0}
-          update_s = time.monotonic() - t_update
-          pending = self._globalize(k + 1, future.result()) if future is not None else None
-          wall_s = time.monotonic() - t0
-          sampled = (pending.stats if pending is not None else {}) if cfg.lag else batch.stats
-          step = k + 1
-          row = {"round": step, "data_position": step * cfg.problems_per_round,
-                 **{f"train/{n}": v for n, v in summarize(batch.records).items()},
-                 **{f"env/{n}": v for n, v in batch.stats.items()},
-                 **metrics,
-                 # This iteration's parts: in lagged mode the sampling of the next
-                 # round ran beside this update.
-                 "sample_s": sampled.get("sample_s", sampled.get("collect_s", 0.0)),
-                 "judge_s": sampled.get("judge_s", 0.0),
-                 "update_s": update_s, "wall_s": wall_s,
-                 "rss_mb": logs.rss_mb(), "peak_rss_mb": logs.peak_rss_mb()}
-          timings.append({"round": step, **{n: row[n] for n in
-                                             ("sample_s", "judge_s", "update_s", "wall_s")}})
-          self.log.jsonl("rollouts.jsonl", [{**r, "step": step} for r in batch.records])
-          if cfg.valid_every and step % cfg.valid_every == 0:
-            row.update(self.validate_policy(step, self.publish()))
-            if self.best is None or row["valid_solve_rate"] > self.best:
-              self.best = row["valid_solve_rate"]
-              self.best_ckpts.save(step, self._items(None), self._meta(step, None))
-          if step % cfg.checkpoint_every == 0 or step == cfg.rounds:
-            t_ck = time.monotonic()
-            self.ckpts.save(step, self._items(pending), self._meta(step, pending))
-            row["checkpoint_s"] = time.monotonic() - t_ck
-          self.log.scalars(step, row)
-          last = row
-          del batch
-          if self.on_round is not None:
-            self.on_round(step, row)
-          if bar is not None:
-            bar.update(1)
-            bar.set_postfix(reward=f"{row['train/reward']:.2f}",
-                            solve=f"{row['train/solve_rate']:.2f}", wall=f"{wall_s:.1f}s")
+      if cfg.lag and pending is None and start < cfg.rounds:
+        pending = self._globalize(start, self._collect_local(start, self.publish()))
+      for k in range(start, cfg.rounds):
+        t0 = time.monotonic()
+        future = None
+        if cfg.lag:
+          batch = pending
+          if k + 1 < cfg.rounds:
+            future = executor.submit(self._collect_handed, k + 1, [self.publish()])
+        else:
+          batch = self._globalize(k, self._collect_local(k, self.publish()))
+        t_update = time.monotonic()
+        if batch.rollouts is not None:
+          self.state, metrics = self.update(self.state, self.ref_params, batch.rollouts,
+                                            self._key(1, k))
+          metrics = {name: float(v) for name, v in jax.device_get(metrics).items()}
+        else:
+          metrics = {"skipped_update": 1.0}
+        update_s = time.monotonic() - t_update
+        pending = self._globalize(k + 1, future.result()) if future is not None else None
+        wall_s = time.monotonic() - t0
+        sampled = (pending.stats if pending is not None else {}) if cfg.lag else batch.stats
+        step = k + 1
+        row = {"round": step, "data_position": step * cfg.problems_per_round,
+               **{f"train/{n}": v for n, v in env_records.summarize(batch.records).items()},
+               **{f"env/{n}": v for n, v in batch.stats.items()},
+               **metrics,
+               # This iteration's parts: in lagged mode the sampling of the next
+               # round ran beside this update.
+               "sample_s": sampled.get("sample_s", sampled.get("collect_s", 0.0)),
+               "judge_s": sampled.get("judge_s", 0.0),
+               "update_s": update_s, "wall_s": wall_s,
+               "rss_mb": logs.rss_mb(), "peak_rss_mb": logs.peak_rss_mb()}
+        timings.append({"round": step, **{n: row[n] for n in
+                                           ("sample_s", "judge_s", "update_s", "wall_s")}})
+        self.log.jsonl("rollouts.jsonl", [{**r, "step": step} for r in batch.records])
+        if cfg.valid_every and step % cfg.valid_every == 0:
+          row.update(self.validate_policy(step, self.publish()))
+          if self.best is None or row["valid_solve_rate"] > self.best:
+            self.best = row["valid_solve_rate"]
+            self.best_ckpts.save(step, self._items(None), self._meta(step, None))
+        if step % cfg.checkpoint_every == 0 or step == cfg.rounds:
+          t_ck = time.monotonic()
+          self.ckpts.save(step, self._items(pending), self._meta(step, pending))
+          row["checkpoint_s"] = time.monotonic() - t_ck
+        self.log.scalars(step, row)
+        last = row
+        del batch
+        if self.on_round is not None:
+          self.on_round(step, row)
+        if bar is not None:
+          bar.update(1)
+          bar.set_postfix(reward=f"{row['train/reward']:.2f}",
+                          solve=f"{row['train/solve_rate']:.2f}", wall=f"{wall_s:.1f}s")
     finally:
       executor.shutdown(wait=True)
       if bar is not None:

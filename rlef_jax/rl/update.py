@@ -35,8 +35,11 @@ import optax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from rlef_jax import sampling
+from rlef_jax.rollouts import Rollouts  # the batch it reads (re-exported here)
 from rlef_jax import sharding
+from rlef_jax.models import partitioning
 from rlef_jax.models import llama
+from rlef_jax.models import precision
 from rlef_jax.models.configs import LlamaConfig
 from rlef_jax.rl import ppo
 
@@ -124,33 +127,6 @@ class PPOConfig:
 
 
 @flax.struct.dataclass
-class Rollouts:
-  """A batch of episodes, one right-padded token row each (B rows, S tokens, T turns).
-
-  Attributes:
-    tokens: int [B, S], the whole dialog: prompt 1, response 1, feedback, ...
-    response_mask: bool [B, S], tokens the policy generated (get policy loss).
-    turn_index: int [B, S], the turn of each response token, -1 elsewhere.
-    behaviour_logp: float [B, S], log-probs of the sampling policy pi_b.
-    value_positions: int [B, T], index of c_t, the last prompt token of turn t.
-    turn_mask: bool [B, T], turns that happened.
-    rewards: float [B, T], r_t before the KL penalty.
-    group: int [B], the problem each row's episode was sampled for (rows of
-      one problem share it, padding rows are -1); read by the "group"
-      advantage only. None: unknown.
-  """
-
-  tokens: jax.Array
-  response_mask: jax.Array
-  turn_index: jax.Array
-  behaviour_logp: jax.Array
-  value_positions: jax.Array
-  turn_mask: jax.Array
-  rewards: jax.Array
-  group: jax.Array | None = None
-
-
-@flax.struct.dataclass
 class TrainState:
   """Everything the update changes; the reference params live outside it."""
 
@@ -206,17 +182,10 @@ def _optimizers(cfg: PPOConfig):
 def reference_params(params: Params, dtype: Any = None) -> Params:
   """A frozen copy for rho: own buffers, since the policy's are donated each update.
 
-  `dtype` (a dtype or its name, e.g. "bfloat16"): store the copy in it. rho
-  is only read (in the compute dtype), so a bf16 copy halves its bytes and
-  changes its log-probs only by the cast the forward pass makes anyway
-  when compute is bf16 (`precision.PrecisionPolicy.reference_params`).
+  `dtype` (a dtype or its name, e.g. "bfloat16"): store the copy in it
+  (`precision.reference_copy`).
   """
-  params = llama.pure_params(params)
-  if dtype is None:
-    return jax.tree.map(jnp.copy, params)
-  dtype = jnp.dtype(dtype)
-  return jax.tree.map(lambda x: jnp.array(x, dtype=dtype, copy=True)
-                      if jnp.issubdtype(x.dtype, jnp.floating) else jnp.copy(x), params)
+  return precision.reference_copy(params, dtype)
 
 
 def _abstract_params(config: LlamaConfig):
@@ -230,8 +199,8 @@ def state_shardings(config: LlamaConfig, cfg: PPOConfig, mesh: Mesh) -> TrainSta
   """NamedShardings of every TrainState leaf, derived from the rules table."""
   policy_tx, value_tx = _optimizers(cfg)
   policy, value = _abstract_params(config)
-  policy_sh = sharding.param_shardings(config, mesh, policy)
-  value_sh = sharding.param_shardings(config, mesh, value)
+  policy_sh = partitioning.param_shardings(config, mesh, policy)
+  value_sh = partitioning.param_shardings(config, mesh, value)
   return TrainState(
       policy_params=policy_sh,
       policy_opt_state=sharding.opt_state_shardings(policy_tx, policy, policy_sh, mesh),
@@ -276,7 +245,7 @@ def _split(x: jax.Array, n: int) -> jax.Array:
   if x.shape[0] % n:
     raise ValueError(f"batch of {x.shape[0]} does not split into {n} chunks")
   x = x.reshape(x.shape[0] // n, n, *x.shape[1:]).swapaxes(0, 1)
-  return sharding.constrain(x, (None, "batch") + (None,) * (x.ndim - 2))
+  return partitioning.constrain(x, (None, "batch") + (None,) * (x.ndim - 2))
 
 
 def _merge(x: jax.Array) -> jax.Array:
@@ -575,7 +544,7 @@ class BucketedUpdate:
   def __init__(self, config: LlamaConfig, cfg: PPOConfig, mesh: Mesh | None = None):
     self.config, self.cfg, self.mesh = config, cfg, mesh
     self.fused = _make_fused(config, cfg, mesh)
-    self.bucket_rows = cfg.bucket_rows or (1 if mesh is None else sharding.batch_shards(mesh))
+    self.bucket_rows = cfg.bucket_rows or (1 if mesh is None else partitioning.batch_shards(mesh))
     policy_tx, value_tx = _optimizers(cfg)
     lr_schedules = schedules(cfg)
     replicated = None if mesh is None else NamedSharding(mesh, PartitionSpec())
@@ -589,7 +558,7 @@ class BucketedUpdate:
     def take(x, idx, length):
       x = x[idx]
       x = x[:, :length] if length is not None else x
-      return sharding.constrain(x, ("batch",) + (None,) * (x.ndim - 1))
+      return partitioning.constrain(x, ("batch",) + (None,) * (x.ndim - 1))
 
     def score(policy, ref, value, tokens, idx, length):
       out = _score(config, cfg, policy, ref, value, take(tokens, idx, length))
@@ -697,10 +666,10 @@ def _make_fused(config: LlamaConfig, cfg: PPOConfig, mesh: Mesh | None = None):
 
   replicated = NamedSharding(mesh, PartitionSpec())
   state_sh = state_shardings(config, cfg, mesh)
-  batch_sh = sharding.logical_to_sharding(("batch",), mesh)
+  batch_sh = partitioning.logical_to_sharding(("batch",), mesh)
   jitted = jax.jit(
       fn, donate_argnums=0,
-      in_shardings=(state_sh, sharding.param_shardings(config, mesh), batch_sh, replicated),
+      in_shardings=(state_sh, partitioning.param_shardings(config, mesh), batch_sh, replicated),
       out_shardings=(state_sh, replicated))
   return MeshUpdate(jitted, mesh)
 

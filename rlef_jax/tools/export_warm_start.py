@@ -39,10 +39,12 @@ import gin
 import jax
 import numpy as np
 
+from rlef_jax import jobs  # noqa: F401  (registers every configurable the recipe binds)
 from rlef_jax import launch
 from rlef_jax.checkpoints import hf, state
 from rlef_jax.data import synthetic
 from rlef_jax.rl import sft
+from rlef_jax.sampling import bucket_length
 
 FIXED_BATCH = 16
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -54,11 +56,15 @@ def sha256(path: str | pathlib.Path) -> str:
 
 def parse_recipe(recipe: str | pathlib.Path, bindings: Sequence[str] = ()) -> None:
   """Parses `recipe` (and base.gin from its folder) into gin's global config."""
-  from rlef_jax import main as rlef_main  # pylint: disable=import-outside-toplevel
-  rlef_main.register_configurables()
   gin.clear_config()
   gin.add_config_file_search_path(str(pathlib.Path(recipe).resolve().parent))
   gin.parse_config_files_and_bindings([str(recipe)], list(bindings))
+
+
+def recipe_dialogs(cfg: sft.SFTConfig) -> list[list[dict]]:
+  """The dialogs the recipe's `sft` job trained on."""
+  rows = launch.load_problems(cfg.task) if sft.source_needs_rows(cfg.source) else None
+  return sft.load_dialogs(cfg, rows)
 
 
 def fixed_batch(cfg: sft.SFTConfig, tokenizer, dialogs: Sequence[Any]) -> dict[str, np.ndarray]:
@@ -77,7 +83,6 @@ def tokens_seen(cfg: sft.SFTConfig, tokenizer, dialogs: Sequence[Any]) -> dict[s
   encoded = [sft.encode(tokenizer, d) for d in dialogs]
   kept = [(len(ids), int(np.sum(m))) for ids, m in encoded if len(ids) <= cfg.max_len]
   lengths = [n for n, _ in kept]
-  from rlef_jax.sampling import bucket_length  # pylint: disable=import-outside-toplevel
   top = bucket_length(max(lengths), 64)
   real = padded = target = 0
   for step in range(cfg.steps):
@@ -128,7 +133,7 @@ def export(workdir: str | pathlib.Path, recipe: str | pathlib.Path, out: str | p
     raise ValueError(f"{workdir} ran {report['steps']} steps, the recipe says {cfg.steps}")
   config, params = state.load_policy(workdir)
   tokenizer = launch.build_tokenizer(spec)
-  dialogs = sft.load_dialogs(cfg)
+  dialogs = recipe_dialogs(cfg)
   counts = tokens_seen(cfg, tokenizer, dialogs)
   loss = fixed_batch_loss(config, params, fixed_batch(cfg, tokenizer, dialogs))
   hf.save_hf_llama(out, config, params)

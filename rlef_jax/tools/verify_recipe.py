@@ -43,6 +43,24 @@ import sys
 import time
 from typing import Any, Sequence
 
+import gin
+import importlib.util
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.experimental import topologies
+
+from rlef_jax import jobs  # noqa: F401  (registers `run` and every job's configurables)
+from rlef_jax import launch
+from rlef_jax import sampling
+from rlef_jax import sharding
+from rlef_jax.models import llama
+from rlef_jax.models import partitioning
+from rlef_jax.models import precision
+from rlef_jax.rl import update as ppo_update
+from rlef_jax.tools import capacity
+from rlef_jax.tools import target as target_lib
+
 COLLECTIVES = ("all-gather", "all-reduce", "reduce-scatter", "all-to-all", "collective-permute")
 _COLLECTIVE_RE = re.compile(r"= [^=]*?\b(" + "|".join(COLLECTIVES) + r")(?:-start)?\(")
 
@@ -72,24 +90,12 @@ class Recipe:
 
 def load_recipe(gin_files: Sequence[str], bindings: Sequence[str] = ()) -> Recipe:
   """The recipe's configs, read through gin with the trainer's configurables."""
-  import gin  # pylint: disable=import-outside-toplevel
 
-  from rlef_jax.tools import target as target_lib  # pylint: disable=import-outside-toplevel
 
-  try:
-    from rlef_jax import launch  # pylint: disable=import-outside-toplevel
-  except ModuleNotFoundError as e:  # pragma: no cover - the trainer's module
-    raise SystemExit(f"verify_recipe needs rlef_jax.launch (the trainer's gin edge): {e}")
-  launch.register_all()
-  try:  # `run` and the jobs' configurables (bound in base.gin)
-    from rlef_jax import main as _main  # pylint: disable=import-outside-toplevel,unused-import
-    skip_unknown = False
-  except Exception:  # pylint: disable=broad-except
-    skip_unknown = True  # tolerate bindings of configurables that are not importable
   gin_dir = pathlib.Path(__file__).resolve().parents[2] / "gin"
   gin.clear_config()
   gin.add_config_file_search_path(str(gin_dir))
-  gin.parse_config_files_and_bindings(list(gin_files), list(bindings), skip_unknown=skip_unknown)
+  gin.parse_config_files_and_bindings(list(gin_files), list(bindings))
 
   def build(name):
     try:
@@ -103,12 +109,9 @@ def load_recipe(gin_files: Sequence[str], bindings: Sequence[str] = ()) -> Recip
 
 
 def _devices(topo) -> list[Any]:
-  import jax  # pylint: disable=import-outside-toplevel
 
   if topo.tpu_topology is not None:
-    from jax.experimental import topologies  # pylint: disable=import-outside-toplevel
 
-    import importlib.util  # pylint: disable=import-outside-toplevel
 
     if importlib.util.find_spec("libtpu") is None:
       raise SystemExit(f"{topo.name} compiles with the TPU compiler: "
@@ -128,14 +131,12 @@ def _devices(topo) -> list[Any]:
 
 
 def _fit_mesh(mesh_cfg, n: int, notes: list[str], what: str):
-  """`mesh_cfg` if it resolves on n devices, else all n on fsdp (noted)."""
-  from rlef_jax import sharding  # pylint: disable=import-outside-toplevel
-
-  shape = [mesh_cfg.data, mesh_cfg.fsdp, mesh_cfg.tensor]
-  known = math.prod(s for s in shape if s != -1)
-  ok = shape.count(-1) <= 1 and (n % known == 0 if -1 in shape else known == n)
-  if ok:
-    return mesh_cfg
+  """`mesh_cfg` if it resolves to all n devices, else all n on fsdp (noted)."""
+  try:
+    if math.prod(sharding.mesh_shape(mesh_cfg, n)) == n:
+      return mesh_cfg
+  except sharding.MeshError:
+    pass
   fallback = sharding.MeshConfig(data=1, fsdp=-1, tensor=1) if what == "training" else \
       sharding.MeshConfig(data=-1, fsdp=1, tensor=1)
   notes.append(f"{what} mesh {mesh_cfg} does not fit {n} devices; used {fallback}")
@@ -144,9 +145,6 @@ def _fit_mesh(mesh_cfg, n: int, notes: list[str], what: str):
 
 def _shard_bytes(tree) -> int:
   """Bytes per device of a pytree of ShapeDtypeStructs with shardings (the largest shard)."""
-  import jax  # pylint: disable=import-outside-toplevel
-  import numpy as np  # pylint: disable=import-outside-toplevel
-
   total = 0
   for x in jax.tree.leaves(tree):
     shape = x.sharding.shard_shape(x.shape) if x.sharding is not None else x.shape
@@ -155,8 +153,6 @@ def _shard_bytes(tree) -> int:
 
 
 def _with_shardings(tree, shardings):
-  import jax  # pylint: disable=import-outside-toplevel
-
   return jax.tree.map(lambda x, sh: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=sh), tree,
                       shardings)
 
@@ -199,15 +195,6 @@ def _gib(n: float) -> str:
 def verify(recipe: Recipe, topology_name: str | None = None, log=print,
            compile_programs: Sequence[str] = ("prefill", "decode", "update")) -> dict[str, Any]:
   """Compiles the recipe's programs for the topology; the report dict (see the module docstring)."""
-  import jax  # pylint: disable=import-outside-toplevel
-  import jax.numpy as jnp  # pylint: disable=import-outside-toplevel
-  import numpy as np  # pylint: disable=import-outside-toplevel
-
-  from rlef_jax import launch, sampling, sharding  # pylint: disable=import-outside-toplevel
-  from rlef_jax.models import layout, llama, precision  # pylint: disable=import-outside-toplevel
-  from rlef_jax.rl import update as ppo_update  # pylint: disable=import-outside-toplevel
-  from rlef_jax.tools import capacity  # pylint: disable=import-outside-toplevel
-
   target = recipe.target
   topo = capacity.topology(topology_name or target.topology)
   notes: list[str] = []
@@ -240,17 +227,17 @@ def verify(recipe: Recipe, topology_name: str | None = None, log=print,
   mesh = sharding.make_mesh(mesh_cfg, devices=devices)
   ppo_cfg = recipe.ppo
   per_step = rollouts // ppo_cfg.num_minibatches // ppo_cfg.microbatches
-  if rollouts % (ppo_cfg.num_minibatches * ppo_cfg.microbatches) or per_step % sharding.batch_shards(mesh):
+  if rollouts % (ppo_cfg.num_minibatches * ppo_cfg.microbatches) or per_step % partitioning.batch_shards(mesh):
     notes.append(f"{rollouts} rollouts / {ppo_cfg.num_minibatches} minibatches / "
-                 f"{ppo_cfg.microbatches} microbatches do not split over {sharding.batch_shards(mesh)} "
+                 f"{ppo_cfg.microbatches} microbatches do not split over {partitioning.batch_shards(mesh)} "
                  "batch shards")
   state = ppo_update.abstract_state(config, ppo_cfg, mesh)
-  ref_sh = sharding.param_shardings(config, mesh)
+  ref_sh = partitioning.param_shardings(config, mesh)
   ref = jax.tree.map(lambda x, sh: jax.ShapeDtypeStruct(x.shape, precision.dtype(policy.reference_dtype),
                                                         sharding=sh),
                      jax.eval_shape(lambda: llama.init_params(config, jax.random.key(0))), ref_sh)
   rep = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
-  batch_sh = lambda shape: sharding.batch_sharding(mesh, shape)
+  batch_sh = lambda shape: partitioning.batch_sharding(mesh, shape)
   row = lambda dtype, width: jax.ShapeDtypeStruct((rollouts, width), dtype,
                                                   sharding=batch_sh((rollouts, width)))
   batch = ppo_update.Rollouts(
@@ -282,21 +269,21 @@ def verify(recipe: Recipe, topology_name: str | None = None, log=print,
   s_mesh_cfg = _fit_mesh(sharding.MeshConfig(target.sampler_data, target.sampler_fsdp,
                                              target.sampler_tensor), topo.num_devices, notes, "sampler")
   s_mesh = sharding.make_mesh(s_mesh_cfg, devices=devices)
-  rules = sharding.INFERENCE_RULES
+  rules = partitioning.INFERENCE_RULES
   s_batch = target.sampler_batch or -(-rollouts // groups)
-  s_batch = -(-s_batch // sharding.batch_shards(s_mesh, rules)) * sharding.batch_shards(s_mesh, rules)
+  s_batch = -(-s_batch // partitioning.batch_shards(s_mesh, rules)) * partitioning.batch_shards(s_mesh, rules)
   prompt_len = sampling.bucket_length(target.prompt_len)
   cache_len = prompt_len + max_new
   s_params = jax.eval_shape(lambda: jax.tree.map(
       lambda x: x.astype(s_cfg.param_dtype), llama.init_params(config, jax.random.key(0))))
-  s_params = _with_shardings(s_params, sharding.param_shardings(s_cfg, s_mesh, s_params, rules))
+  s_params = _with_shardings(s_params, partitioning.param_shardings(s_cfg, s_mesh, s_params, rules))
   cache = jax.eval_shape(lambda: llama.init_cache(s_cfg, s_batch, cache_len))
-  cache = llama.KVCache(*(jax.ShapeDtypeStruct(c.shape, c.dtype, sharding=sharding.kv_cache_sharding(
+  cache = llama.KVCache(*(jax.ShapeDtypeStruct(c.shape, c.dtype, sharding=partitioning.kv_cache_sharding(
       s_mesh, c.shape, kind, rules)) for kind, c in zip("kv", cache)))
   tokens = jax.ShapeDtypeStruct((s_batch, prompt_len), jnp.int32,
-                                sharding=sharding.batch_sharding(s_mesh, (s_batch, prompt_len), rules=rules))
+                                sharding=partitioning.batch_sharding(s_mesh, (s_batch, prompt_len), rules=rules))
   lengths = jax.ShapeDtypeStruct((s_batch,), jnp.int32,
-                                 sharding=sharding.batch_sharding(s_mesh, (s_batch,), rules=rules))
+                                 sharding=partitioning.batch_sharding(s_mesh, (s_batch,), rules=rules))
   s_key = jax.ShapeDtypeStruct(key.shape, key.dtype,
                                sharding=jax.sharding.NamedSharding(s_mesh, jax.sharding.PartitionSpec()))
   settings = sampling.SamplingParams(temperature=trainer.temperature if trainer else 1.0,
@@ -369,9 +356,7 @@ def main(argv: Sequence[str] | None = None) -> int:
   parser.add_argument("--programs", default="prefill,decode,update")
   args = parser.parse_args(argv)
   _prepare_environment(num_cpu_devices=8)
-  import jax  # pylint: disable=import-outside-toplevel
 
-  from rlef_jax.tools import capacity  # pylint: disable=import-outside-toplevel
 
   recipe = load_recipe(args.gin_file, args.gin_bindings)
   topo = capacity.topology(args.topology or recipe.target.topology)
