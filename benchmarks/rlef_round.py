@@ -34,7 +34,7 @@ import time
 
 import jax
 
-from rlef_jax import jobs, launch, sharding
+from rlef_jax import jobs, launch, sampling, sharding
 from rlef_jax.env import rollout
 from rlef_jax.rl import trainer as trainer_lib
 from rlef_jax.rl import update as ppo_update
@@ -46,8 +46,9 @@ def run_once(workdir: pathlib.Path, args, length_buckets: bool) -> dict:
   cache = launch.enable_compilation_cache(workdir / "compile_cache" if length_buckets else None)
   cfg = trainer_lib.TrainerConfig(
       seed=0, rounds=args.rounds, problems_per_round=args.problems, rollouts_per_problem=2,
-      lag=1, train_task="rlef_jax.demo:train_problems", max_new_tokens=args.max_new_tokens,
-      temperature=1.0, checkpoint_every=10_000, keep_checkpoints=1, async_checkpoints=False,
+      lag=1, train_task="rlef_jax.demo:train_problems",
+      sampling=sampling.SamplingSettings(temperature=1.0, max_new_tokens=args.max_new_tokens),
+      checkpoint_every=10_000, keep_checkpoints=1, async_checkpoints=False,
       progress=False)
   ppo = ppo_update.PPOConfig(lr=1e-4, warmup_steps=4, kl_beta=0.05, num_minibatches=2, epochs=1,
                              length_buckets=length_buckets)

@@ -41,6 +41,7 @@ import time
 import jax
 
 import sandbox_runner as sr
+from rlef_jax import sampling
 from rlef_jax import tokenizer as tokenizers
 from rlef_jax.data import problems
 from rlef_jax.env import policy as policy_lib
@@ -106,7 +107,8 @@ def main(argv=None) -> int:
   tok = tokenizers.load_tiny_tokenizer()
   params = llama.init_params(cfg, jax.random.key(0))
   # One prompt bucket for most dialogs here: few programs to compile in the warm-up.
-  model = policy_lib.ModelPolicy(cfg, params, tok, max_new_tokens=args.max_new_tokens,
+  model = policy_lib.ModelPolicy(cfg, params, tok,
+                                 sampling.SamplingSettings(max_new_tokens=args.max_new_tokens),
                                  min_prompt_bucket=args.min_prompt_bucket)
   pol = SampledThenScripted(model, args.turns)
   rows = problems.bundled_problems("train")[:args.episodes]

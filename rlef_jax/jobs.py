@@ -227,8 +227,8 @@ def eval_job(workdir, task: str = "rlef_bundled_test", split: str | None = None,
              limit: int | None = None,
              checkpoints: Mapping[str, str | None] | None = None,
              evals: Sequence[driver.EvalConfig] | None = None, seed: int = 0,
-             shard: bool = True, policy_factory=None, plot_metrics: Sequence[str] | None = None
-             ) -> bool:
+             shard: bool = True, policy_factory=None, plot_metrics: Sequence[str] | None = None,
+             check_only: bool = False) -> bool:
   """Evaluates every checkpoint with every recipe (`evaluation.job.evaluate`).
 
   Args:
@@ -245,8 +245,13 @@ def eval_job(workdir, task: str = "rlef_bundled_test", split: str | None = None,
     shard: place params on the `MeshConfig` mesh (False: the default device).
     policy_factory: tests only: `(config, params, tokenizer, eval_cfg) -> Policy`.
     plot_metrics: metrics of the before/after plot (default: all but turn sweeps).
+    check_only: build the recipes and check the task, then return True
+      (nothing loaded; `pipeline` checks its last stage before the first).
   """
   evals = list(evals) if evals is not None else [launch.EvalConfig()]
+  launch.check_task(task, "eval_job.task")
+  if check_only:
+    return True
   # Episode settings not owned by the recipe (context budget, judge groups,
   # feedback caps, ...) come from the gin-bound EnvConfig, as in training.
   evals = [e if e.env is not None else dataclasses.replace(e, env=launch.EnvConfig())
@@ -257,7 +262,6 @@ def eval_job(workdir, task: str = "rlef_bundled_test", split: str | None = None,
   for name, weights in checkpoints.items():
     check_checkpoint(name, weights)
   spec = launch.ModelSpec()
-  launch.check_task(task, "eval_job.task")
   split = split or launch.task_split(task)
   rows = launch.load_problems(task, split if ":" in task else None, limit)
   if not rows:
@@ -289,14 +293,6 @@ def eval_job(workdir, task: str = "rlef_bundled_test", split: str | None = None,
 # --- pipeline ------------------------------------------------------------------
 
 
-def _bound(name: str) -> bool:
-  try:
-    gin.query_parameter(name)
-    return True
-  except ValueError:
-    return False
-
-
 @gin.configurable(denylist=["workdir"])
 def pipeline(workdir: Workdir, run_sft: bool = True, run_eval: bool = True,
              claims: bool = False) -> bool:
@@ -316,8 +312,7 @@ def pipeline(workdir: Workdir, run_sft: bool = True, run_eval: bool = True,
   if run_sft:
     check_sft(launch.SFTConfig(), spec, launch.MeshConfig())
   if run_eval:
-    launch.check_task(gin.query_parameter("eval_job.task") if _bound("eval_job.task")
-                      else "rlef_bundled_test", "eval_job.task")
+    eval_job(None, check_only=True)  # the recipes (gin builds them) and the task
   if run_sft:
     t0 = time.monotonic()
     report["sft"] = fine_tune(workdir.path / "sft", launch.SFTConfig(), spec, launch.MeshConfig())

@@ -3,7 +3,7 @@
 Nothing below this module (and `rlef_jax.jobs`, `rlef_jax.main` beside it)
 knows about gin or imports it. Here the frozen config dataclasses
 of the library are registered as gin configurables under their own names
-(`ModelSpec`, `MeshConfig`, `PPOConfig`, `EnvConfig`, `JudgeSpec`,
+(`ModelSpec`, `MeshConfig`, `PPOConfig`, `EnvConfig`, `JudgeSpec`, `SamplingSettings`,
 `TrainerConfig`, `SFTConfig`, `EvalConfig`), and a job turns them into
 objects with the builders: `build_model`, `build_tokenizer`, `build_judge`,
 `build_mesh`, `load_problems`. Configs that hold dtypes take their names
@@ -37,6 +37,7 @@ import jax.numpy as jnp
 import sandbox_runner
 from jax.experimental.compilation_cache import compilation_cache
 
+from rlef_jax import sampling
 from rlef_jax import sharding
 from rlef_jax import tokenizer as tokenizer_lib
 from rlef_jax.checkpoints import gguf
@@ -129,10 +130,20 @@ MeshConfig = _register(sharding.MeshConfig, "MeshConfig")
 PPOConfig = _register(ppo_update.PPOConfig, "PPOConfig")
 
 
+# One sampler's settings, bound per use by scope: base.gin has
+# `TrainerConfig.sampling = @train/SamplingSettings()` and
+# `EvalConfig.sampling = @eval/SamplingSettings()`.
+SamplingSettings = _register(sampling.SamplingSettings, "SamplingSettings")
 EnvConfig = _register(env_config.EnvConfig, "EnvConfig")
 EvalConfig = _register(eval_driver.EvalConfig, "EvalConfig")
 TrainerConfig = _register(trainer_lib.TrainerConfig, "TrainerConfig")
 SFTConfig = _register(sft_lib.SFTConfig, "SFTConfig")
+
+
+# The settings classes gin builds from a recipe: a ValueError or TypeError
+# from one of their constructors is bad input, and `main` prints it as one line.
+SETTINGS = ("ModelSpec", "JudgeSpec", "MeshConfig", "PPOConfig", "SamplingSettings",
+            "EnvConfig", "EvalConfig", "TrainerConfig", "SFTConfig", "DistributedSpec")
 
 
 @dataclasses.dataclass(frozen=True)

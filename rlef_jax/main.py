@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging as pylogging
 import pathlib
+import re
 import sys
 
 import gin
@@ -91,8 +92,22 @@ def _parse(files: list[str], bindings: list[str]) -> None:
     gin.parse_config_files_and_bindings(paths, bindings)
   except (ValueError, SyntaxError, KeyError, TypeError, OSError) as e:
     where = " ".join(str(e).split("\n  In call to configurable")[0].split())
-    raise UsageError(f"bad gin config: {where} (check the spelling against the configurables "
-                     "in rlef_jax/launch.py and the job's docstring)") from e
+    raise UsageError(f"bad gin config: {where} ({_moved_hint(where)})") from e
+
+
+# Parameters that moved into one `SamplingSettings` per use (gin scope).
+_MOVED = {f"{owner}.{name}": f"{scope}/SamplingSettings.{name}"
+          for owner, scope in (("TrainerConfig", "train"), ("EvalConfig", "eval"))
+          for name in ("temperature", "top_p", "top_k", "max_new_tokens")}
+
+
+def _moved_hint(message: str) -> str:
+  for old, new in _MOVED.items():
+    owner, name = old.split(".")
+    if f"'{owner}' doesn't have a parameter named '{name}'" in message:
+      return (f"{old} moved: write {new} (base.gin binds {owner}.sampling = "
+              f"@{new.split('.')[0]}())")
+  return "check the spelling against the configurables in rlef_jax/launch.py and the job's docstring"
 
 
 class _QuietLibraries(pylogging.Filter):
@@ -123,7 +138,24 @@ def main(argv) -> None:
   except (UsageError, launch.LaunchError, CheckpointError) as e:
     # gin appends "In call to configurable ..." lines; the first part is the message.
     _fail(" ".join(str(e).split("\n  In call to configurable")[0].split()))
+  except (ValueError, TypeError) as e:
+    # A settings dataclass refusing its values is bad input too: one line,
+    # naming the configurable (and scope) gin was building. Anything else
+    # keeps its traceback.
+    origin = _config_origin(str(e))
+    if origin is None:
+      raise
+    _fail(f"bad {origin}: " + " ".join(str(e).split("\n  In call to configurable")[0].split()))
   sys.exit(0 if ok else 1)
+
+
+def _config_origin(message: str) -> str | None:
+  """`scope/Name` of the settings class whose constructor raised, from gin's note."""
+  match = re.search(r"\n  In call to configurable '(\w+)' \([^\n]*?\)(?: in scope '([\w/]+)')?",
+                    message)
+  if match is None or match.group(1) not in launch.SETTINGS:
+    return None
+  return f"{match.group(2)}/{match.group(1)}" if match.group(2) else match.group(1)
 
 
 def _fail(message: str) -> None:

@@ -25,6 +25,10 @@ Example:
     out = sampling.generate(cfg, params, [[1, 5, 9], [1, 7]], jax.random.key(0),
                             max_new_tokens=64, temperature=1.0, top_p=0.95,
                             stop_tokens=(tok.eot_id,))
+    # The same four settings as one object (what configs and policies hold):
+    settings = sampling.SamplingSettings(temperature=1.0, top_p=0.95, max_new_tokens=64)
+    out = sampling.generate(cfg, params, [[1, 5, 9]], jax.random.key(0),
+                            **dataclasses.asdict(settings), stop_tokens=(tok.eot_id,))
     out.tokens[b, :out.lengths[b]]   # row b's completion (stop token included)
 """
 
@@ -46,9 +50,46 @@ from rlef_jax.models.configs import LlamaConfig
 
 
 @dataclasses.dataclass(frozen=True)
-class SamplingParams:
-  """Static sampling settings (part of the compiled program's cache key).
+class SamplingSettings:
+  """What to sample: the one set of settings training, evaluation and a policy share.
 
+  `TrainerConfig.sampling`, `EvalConfig.sampling` and `ModelPolicy.sampling`
+  hold one each; `generate` takes the same four as keywords
+  (`**dataclasses.asdict(settings)`) and checks them here.
+
+  Attributes:
+    temperature: 0 for greedy decoding.
+    top_p: nucleus mass kept (1: no filter).
+    top_k: most probable ids kept (0: no filter).
+    max_new_tokens: per response.
+  """
+
+  temperature: float = 1.0
+  top_p: float = 1.0
+  top_k: int = 0
+  max_new_tokens: int = 512
+
+  def __post_init__(self):
+    if not (math.isfinite(self.temperature) and self.temperature >= 0):
+      raise ValueError(f"temperature must be a finite number >= 0 (0: greedy), got {self.temperature}")
+    if not 0 < self.top_p <= 1:
+      raise ValueError(f"top_p must lie in (0, 1] (1: no filter), got {self.top_p}")
+    if self.top_k < 0:
+      raise ValueError(f"top_k must be >= 0 (0: no filter), got {self.top_k}")
+    if self.max_new_tokens < 1:
+      raise ValueError(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
+
+  def replace(self, **changes) -> "SamplingSettings":
+    return dataclasses.replace(self, **changes)
+
+
+@dataclasses.dataclass(frozen=True)
+class SamplingParams:
+  """Static settings of the compiled sampler (part of its programs' cache key).
+
+  `generate` derives it from a checked `SamplingSettings` (its token filters)
+  and the tokenizer's stop and pad ids; `max_new_tokens` is a static argument
+  of its own (it sizes the output buffers).
   temperature 0 means greedy; top_k 0 and top_p 1 disable those filters.
   """
 
@@ -57,6 +98,13 @@ class SamplingParams:
   top_k: int = 0
   stop_tokens: tuple[int, ...] = ()
   pad_id: int = 0
+
+  @classmethod
+  def of(cls, settings: SamplingSettings, stop_tokens: Sequence[int] = (),
+         pad_id: int = 0) -> "SamplingParams":
+    """The compiled sampler's key for `settings` and a tokenizer's stop and pad ids."""
+    return cls(float(settings.temperature), float(settings.top_p), int(settings.top_k),
+               tuple(int(t) for t in stop_tokens), int(pad_id))
 
 
 class SampleOutput(NamedTuple):
@@ -294,7 +342,8 @@ def generate(config: LlamaConfig, params: Any, prompts: Sequence[Sequence[int]] 
   Args:
     prompts: token lists, or a left-padded int array [B, P] with `prompt_lengths`
       (re-padded to the bucketed length).
-    temperature: 0 for greedy decoding.
+    max_new_tokens, temperature, top_p, top_k: the fields of `SamplingSettings`
+      (checked there; temperature 0 for greedy decoding).
     mesh: place the cache and batch on this mesh by the rules table that
       `config.sharding_rules` names (params should already be placed there:
       `precision.PrecisionPolicy.sampler_params` gives a bf16 copy under the
@@ -313,8 +362,8 @@ def generate(config: LlamaConfig, params: Any, prompts: Sequence[Sequence[int]] 
   if unroll_layers is None:
     devices = mesh.devices.flat if mesh is not None else jax.devices()
     unroll_layers = next(iter(devices)).platform == "cpu"
-  settings = SamplingParams(float(temperature), float(top_p), int(top_k),
-                            tuple(int(t) for t in stop_tokens), int(pad_id))
+  checked = SamplingSettings(float(temperature), float(top_p), int(top_k), int(max_new_tokens))
+  settings = SamplingParams.of(checked, stop_tokens, pad_id)
   if prompt_lengths is None:
     prompts = [list(p) for p in prompts]
     tokens, lengths = left_pad(prompts, bucket_length(max(len(p) for p in prompts), min_bucket), pad_id)

@@ -119,7 +119,7 @@ def test_tiny_llama_rollouts_line_up_with_a_teacher_forced_forward(judge):
   cfg = configs.get("tiny")
   params = llama.init_params(cfg, jax.random.key(0))
   rows = problems.bundled_problems("train")[:3]
-  pol = policy.ModelPolicy(cfg, params, TOK, max_new_tokens=12)
+  pol = policy.ModelPolicy(cfg, params, TOK, sampling.SamplingSettings(max_new_tokens=12))
   out = rollout.run_episodes(pol, rows, judge, TOK, rollout.EnvConfig(max_turns=2),
                              jax.random.key(1))
   # Every episode reached turn 2 (a random model writes no code: parse-failure feedback).
@@ -154,7 +154,7 @@ def test_tiny_llama_writes_code_that_is_judged_and_answered(judge):
   params = _chain_params(cfg, llama.init_params(cfg, jax.random.key(0)), header_end, CHAIN,
                          TOK.eot_id)
   rows = problems.bundled_problems("train")[:3]
-  pol = policy.ModelPolicy(cfg, params, TOK, max_new_tokens=12)
+  pol = policy.ModelPolicy(cfg, params, TOK, sampling.SamplingSettings(max_new_tokens=12))
   out = rollout.run_episodes(pol, rows, judge, TOK, rollout.EnvConfig(max_turns=2),
                              jax.random.key(1))
   for row, rec in zip(rows, out.records):

@@ -17,6 +17,7 @@ import pytest
 
 from rlef_jax import jobs
 from rlef_jax import launch
+from rlef_jax import sampling
 from rlef_jax.checkpoints import hf
 from rlef_jax.evaluation import driver, report
 from rlef_jax.models import configs, llama
@@ -31,7 +32,8 @@ def _needs_gvisor():
 
 
 SMALL = driver.EvalConfig(name="tiny", metrics=("1@2", "pass@1"), rollouts=2, turn_limit=2,
-                          turn_limits=(), max_new_tokens=16, temperature=1.0,
+                          turn_limits=(),
+                          sampling=sampling.SamplingSettings(temperature=1.0, max_new_tokens=16),
                           episodes_per_call=16)
 
 
@@ -103,10 +105,35 @@ def test_recipes_bind_the_papers_settings(recipe, name, temperature, metric, rol
   finally:
     gin.clear_config()
   assert cfg.selector == "EvalConfig"
-  assert (built.name, built.temperature, built.top_p) == (name, temperature, 0.95)
+  assert (built.name, built.sampling.temperature, built.sampling.top_p) == (name, temperature, 0.95)
   assert metric in built.metrics and built.rollouts == 200 and built.turn_limit == 3
   assert built.score_tests == ("private", "generated")
   assert driver.metrics.parse_metric(metric).k // built.turn_limit == rollouts_needed
+  assert built.sampling == sampling.SamplingSettings(temperature, 0.95, 0, 1024)
+
+
+def test_one_settings_class_serves_training_and_evaluation_by_scope():
+  """tiny_cpu.gin samples training at T=1 and evaluation at T=0.2 / top-p 0.95 from
+  one `SamplingSettings` configurable; a scoped recipe binds its own (docs/design.md)."""
+  import gin  # pylint: disable=import-outside-toplevel
+  from rlef_jax import main  # pylint: disable=import-outside-toplevel,unused-import
+
+  gin.clear_config()
+  gin.add_config_file_search_path(str(main.GIN_DIR))
+  try:
+    gin.parse_config_files_and_bindings([str(main.GIN_DIR / "tiny_cpu.gin")], [
+        "greedy/EvalConfig.sampling = @greedy/SamplingSettings()",
+        "greedy/SamplingSettings.temperature = 0.0",
+        "train/SamplingSettings.top_k = 50"])
+    train, evaluation = launch.TrainerConfig().sampling, launch.EvalConfig().sampling
+    with gin.config_scope("greedy"):
+      greedy = launch.EvalConfig().sampling
+  finally:
+    gin.clear_config()
+  assert train == sampling.SamplingSettings(1.0, 1.0, 50, 112)
+  assert evaluation == sampling.SamplingSettings(0.2, 0.95, 0, 112)
+  # The greedy scope's own reference: unscoped SamplingSettings bindings and its own.
+  assert greedy.temperature == 0.0 and greedy.top_k == 0
 
 
 def test_every_checkpoint_kind_loads_the_saved_params(tmp_path):

@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 from rlef_jax import jobs
+from rlef_jax import sampling
 from rlef_jax.data import humaneval
 from rlef_jax.env.policy import ScriptedPolicy
 from rlef_jax.evaluation import driver
@@ -66,7 +67,8 @@ def test_random_feedback_on_humaneval_is_refused_before_any_episode(tmp_path):
   """HumanEval has no wrong solutions to draw random feedback from: one clear error, at once."""
   from rlef_jax import launch  # pylint: disable=import-outside-toplevel
   cfg = driver.EvalConfig(name="rf", metrics=("1@2",), modes=("multi_turn", "random_feedback"),
-                          rollouts=1, turn_limit=2, turn_limits=(), max_new_tokens=8)
+                          rollouts=1, turn_limit=2, turn_limits=(),
+                          sampling=sampling.SamplingSettings(max_new_tokens=8))
   with pytest.raises(launch.LaunchError, match="random_feedback.*HumanEval has none"):
     jobs.eval_job(str(tmp_path), task="humaneval", limit=4, evals=[cfg],
                   checkpoints={"scripted": None}, shard=False)

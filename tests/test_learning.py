@@ -43,7 +43,7 @@ import numpy as np
 import pytest
 from sandbox_runner import JudgeResult, TestResult, Verdict
 
-from rlef_jax import jobs, launch, sharding
+from rlef_jax import jobs, launch, sampling, sharding
 from rlef_jax.data import schema
 from rlef_jax.env import policy as env_policy
 from rlef_jax.env import rollout
@@ -183,7 +183,8 @@ def _run(tmp_path, monkeypatch, rounds=ROUNDS, lr=3e-2, seed=0):
   rows = []
   cfg = trainer_lib.TrainerConfig(
       seed=seed, rounds=rounds, problems_per_round=PROBLEMS, rollouts_per_problem=4, lag=1,
-      train_task=f"{__name__}:problems", temperature=1.0, max_new_tokens=1, progress=False,
+      train_task=f"{__name__}:problems", progress=False,
+      sampling=sampling.SamplingSettings(temperature=1.0, max_new_tokens=1),
       checkpoint_every=rounds, keep_checkpoints=1, async_checkpoints=False)
   job = jobs.TrainJob(
       tmp_path, cfg, model=launch.ModelSpec(overrides={"num_layers": 1}, seed=seed),
@@ -191,7 +192,7 @@ def _run(tmp_path, monkeypatch, rounds=ROUNDS, lr=3e-2, seed=0):
                                kl_beta=0.0, weight_decay=0.0),
       env=rollout.EnvConfig(max_turns=1), mesh=sharding.MeshConfig(fsdp=2),
       policy_fn=lambda c, p, tok: TokenPolicy(env_policy.ModelPolicy(
-          c, p, tok, temperature=1.0, max_new_tokens=1)),
+          c, p, tok, sampling.SamplingSettings(temperature=1.0, max_new_tokens=1))),
       on_round=lambda step, row: rows.append(row), trainer_cls=CheckedTrainer)
   judge = TokenJudge(())  # its targets are set once the policy exists (CheckedTrainer._build)
   monkeypatch.setattr(launch, "build_judge", lambda spec=None: contextlib.nullcontext(judge))

@@ -63,6 +63,14 @@ BAD_INPUTS = {
     "impossible_mesh": ([CI, "--gin_bindings=MeshConfig.fsdp = 3",
                          "--gin_bindings=MeshConfig.data = 5"],
                         "xla_force_host_platform_device_count=N"),
+    "moved_sampling_setting": ([CI, "--gin_bindings=TrainerConfig.temperature = 0.5"],
+                               "TrainerConfig.temperature moved: write "
+                               "train/SamplingSettings.temperature"),
+    # The pipeline's last stage is checked before its first (no SFT, no RLEF).
+    "bad_sampling_setting": ([CI, "--gin_bindings=eval/SamplingSettings.top_p = 0.0"],
+                             "bad eval/SamplingSettings: top_p must lie in (0, 1]"),
+    "bad_eval_metric": ([CI, "--gin_bindings=EvalConfig.metrics = ('top@3',)"],
+                        "bad EvalConfig: unknown metric 'top@3'"),
     "unknown_dataset": ([CI, "--gin_bindings=TrainerConfig.train_task = 'code_contest_train'"],
                         "TrainerConfig.train_task = 'code_contest_train' is not a dataset"),
 }

@@ -22,8 +22,8 @@ def _bindings(extra=()):
   return ["--gin_file=gin/tiny_cpu_ci.gin", "--gin_bindings=run.job = 'train'",
           "--gin_bindings=MeshConfig.fsdp = -1", "--gin_bindings=PPOConfig.num_minibatches = 1",
           "--gin_bindings=TrainerConfig.problems_per_round = 8",
-          "--gin_bindings=TrainerConfig.temperature = 0.0",
-          "--gin_bindings=TrainerConfig.max_new_tokens = 24",
+          "--gin_bindings=train/SamplingSettings.temperature = 0.0",
+          "--gin_bindings=train/SamplingSettings.max_new_tokens = 24",
           "--gin_bindings=TrainerConfig.valid_every = 0",
           "--gin_bindings=TrainerConfig.progress = False", *extra]
 

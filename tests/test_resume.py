@@ -24,7 +24,7 @@ def _command(workdir, lag):
           "--gin_bindings=run.job = 'train'",
           f"--gin_bindings=TrainerConfig.lag = {lag}",
           "--gin_bindings=TrainerConfig.rounds = 3",
-          "--gin_bindings=TrainerConfig.max_new_tokens = 24",
+          "--gin_bindings=train/SamplingSettings.max_new_tokens = 24",
           "--gin_bindings=TrainerConfig.valid_every = 0",
           "--gin_bindings=TrainerConfig.progress = False",
           f"--workdir={workdir}"]

@@ -1,5 +1,7 @@
 """The KV-cache sampler against teacher-forced forward passes."""
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -229,6 +231,34 @@ def test_prompt_ids_outside_the_vocabulary_are_refused(params):
     sampling.generate(CFG, params, [[1, 2], [5, 128000, 7]], jax.random.key(0), max_new_tokens=2)
   with pytest.raises(ValueError, match="token id -1"):
     sampling.generate(CFG, params, [[1, -1]], jax.random.key(0), max_new_tokens=2)
+
+
+@pytest.mark.parametrize("bad, message", [
+    (dict(temperature=-0.1), "temperature must be a finite number >= 0"),
+    (dict(temperature=float("nan")), "temperature must be a finite number >= 0"),
+    (dict(top_p=0.0), r"top_p must lie in \(0, 1\]"),
+    (dict(top_p=1.5), r"top_p must lie in \(0, 1\]"),
+    (dict(top_k=-1), "top_k must be >= 0"),
+    (dict(max_new_tokens=0), "max_new_tokens must be >= 1"),
+])
+def test_bad_sampling_settings_are_refused_by_the_settings_and_by_generate(params, bad, message):
+  with pytest.raises(ValueError, match=message):
+    sampling.SamplingSettings(**bad)
+  kw = {**dataclasses.asdict(sampling.SamplingSettings(max_new_tokens=2)), **bad}
+  with pytest.raises(ValueError, match=message):
+    sampling.generate(CFG, params, [[1, 2]], jax.random.key(0), **kw)
+
+
+def test_settings_object_samples_as_its_keywords(params):
+  """`**asdict(settings)` is generate's own keywords: the same samples, one compiled key."""
+  settings = sampling.SamplingSettings(temperature=0.7, top_p=0.9, top_k=40, max_new_tokens=NEW)
+  a = sampling.generate(CFG, params, PROMPTS, jax.random.key(3), **dataclasses.asdict(settings),
+                        stop_tokens=STOPS)
+  b = sampling.generate(CFG, params, PROMPTS, jax.random.key(3), max_new_tokens=NEW,
+                        temperature=0.7, top_p=0.9, top_k=40, stop_tokens=STOPS)
+  np.testing.assert_array_equal(np.asarray(a.tokens), np.asarray(b.tokens))
+  assert sampling.SamplingParams.of(settings, STOPS, 5) == sampling.SamplingParams(
+      0.7, 0.9, 40, STOPS, 5)
 
 
 def test_sampler_copy_under_inference_rules_samples_the_same(params):

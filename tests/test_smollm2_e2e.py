@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import sandbox_runner as sr
 
+from rlef_jax import sampling
 from rlef_jax import tokenizer as tokenizers
 from rlef_jax.checkpoints import CheckpointError, load_gguf_llama, resolve_gguf
 from rlef_jax.data import problems
@@ -36,7 +37,8 @@ def test_smollm2_answers_bundled_problems_with_chatml_feedback():
   tok = tokenizers.load_hf_tokenizer(path)
   cfg, params = load_gguf_llama(path)
   rows = problems.bundled_problems("train")[:2]
-  pol = policy.ModelPolicy(cfg, params, tok, max_new_tokens=48, min_prompt_bucket=64)
+  pol = policy.ModelPolicy(cfg, params, tok, sampling.SamplingSettings(max_new_tokens=48),
+                           min_prompt_bucket=64)
   with sr.Judge(max_workers=2) as judge:
     out = rollout.run_episodes(pol, rows, judge, tok, rollout.EnvConfig(max_turns=2),
                                jax.random.key(0))

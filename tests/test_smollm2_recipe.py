@@ -33,12 +33,12 @@ CUT = [
     "TrainerConfig.rounds = 2",
     "TrainerConfig.problems_per_round = 2",
     "TrainerConfig.rollouts_per_problem = 2",
-    "TrainerConfig.max_new_tokens = 12",
+    "train/SamplingSettings.max_new_tokens = 12",
     "TrainerConfig.checkpoint_every = 1",
     "EnvConfig.max_turns = 2",
     "PPOConfig.num_minibatches = 1",
     "test_problems.num = 2",
-    "EvalConfig.max_new_tokens = 12",
+    "eval/SamplingSettings.max_new_tokens = 12",
     "EvalConfig.bootstrap_resamples = 50",
 ]
 

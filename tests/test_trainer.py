@@ -7,7 +7,7 @@ import jax
 import numpy as np
 import pytest
 
-from rlef_jax import jobs, launch, rollouts, sharding
+from rlef_jax import jobs, launch, rollouts, sampling, sharding
 from rlef_jax.env import policy as env_policy
 from rlef_jax.env import rollout
 from rlef_jax.rl import trainer as trainer_lib
@@ -34,7 +34,8 @@ def _built(tmp_path, rounds):
 
 def _trainer(tmp_path, rounds, lag=1, on_round=None, scripted=True):
   cfg = trainer_lib.TrainerConfig(rounds=rounds, problems_per_round=4, lag=lag,
-                                  max_new_tokens=16, progress=False,
+                                  sampling=sampling.SamplingSettings(max_new_tokens=16),
+                                  progress=False,
                                   checkpoint_every=CHECKPOINT_EVERY, keep_checkpoints=1)
   return jobs.TrainJob(
       tmp_path, cfg, model=launch.ModelSpec(overrides={"num_layers": 1}),

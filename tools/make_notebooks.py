@@ -113,7 +113,7 @@ import pathlib
 
 import gin
 from rlef_jax import launch  # noqa: F401  (registers ModelSpec with gin)
-from rlef_jax import jobs
+from rlef_jax import jobs, sampling
 from rlef_jax.evaluation import driver, plots, report
 
 REDUCED = os.environ.get("RLEF_NOTEBOOK_REDUCED") == "1"
@@ -126,9 +126,10 @@ if REDUCED and not WEIGHTS:
 recipe = driver.EvalConfig(
     name="notebook", metrics=("1@2", "pass@1") if REDUCED else ("1@3", "pass@1"),
     rollouts=2 if REDUCED else 8, turn_limit=2 if REDUCED else 3,
-    turn_limits=() if REDUCED else (1, 3, 5), max_new_tokens=16 if REDUCED else 256,
+    turn_limits=() if REDUCED else (1, 3, 5),
     modes=("multi_turn", "independent") if REDUCED else report.MODES,
-    temperature=0.2, top_p=0.95)
+    sampling=sampling.SamplingSettings(temperature=0.2, top_p=0.95,
+                                       max_new_tokens=16 if REDUCED else 256))
 print(recipe.mode_metrics())"""),
     ("markdown", """\
 Run the evaluation (or load `WORKDIR`): every episode goes to

@@ -10,13 +10,14 @@ the model's vocabulary.
 
 Example:
 
+    from rlef_jax import sampling
     from rlef_jax.env import policy
     from rlef_jax.models import configs, llama
     from rlef_jax import tokenizer as tokenizers
     tok = tokenizers.load_tiny_tokenizer()
     cfg = configs.get("tiny")
     model = policy.ModelPolicy(cfg, llama.init_params(cfg, jax.random.key(0)), tok,
-                               max_new_tokens=64)
+                               sampling.SamplingSettings(temperature=1.0, max_new_tokens=64))
     samples = model.sample([tok.render_dialog([{"role": "user", "content": "Hi"}])],
                            jax.random.key(1))
     scripted = policy.ScriptedPolicy(lambda row, turn, messages: "```python\\nprint(1)\\n```", tok)
@@ -93,8 +94,9 @@ def _check_tokenizer(tokenizer, vocab_size: int) -> None:
 class ModelPolicy:
   """Samples with `sampling.generate`; `.replace(params=new)` for the next round.
 
-  Stops at the tokenizer's stop tokens; pads with its pad id. The sampled ids
-  of a row are everything up to and including its stop token.
+  Samples by `sampling` (temperature, top-p, top-k, max new tokens); stops at
+  the tokenizer's stop tokens; pads with its pad id. The sampled ids of a row
+  are everything up to and including its stop token.
   `min_prompt_bucket` is generate's smallest prompt bucket: a larger one
   means fewer compiled programs across turns, at the price of more padding.
   """
@@ -102,19 +104,23 @@ class ModelPolicy:
   config: LlamaConfig
   params: Any
   tokenizer: Any
-  temperature: float = 1.0
-  top_p: float = 1.0
-  top_k: int = 0
-  max_new_tokens: int = 512
+  sampling: sampling.SamplingSettings = sampling.SamplingSettings()
   mesh: Any = None
   min_prompt_bucket: int = 16
 
   def __post_init__(self):
+    if not isinstance(self.sampling, sampling.SamplingSettings):
+      raise TypeError(f"ModelPolicy.sampling must be a sampling.SamplingSettings, got "
+                      f"{self.sampling!r}")
     _check_tokenizer(self.tokenizer, self.config.vocab_size)
 
   @property
   def vocab_size(self) -> int:
     return self.config.vocab_size
+
+  @property
+  def max_new_tokens(self) -> int:
+    return self.sampling.max_new_tokens
 
   @property
   def max_context(self) -> int:
@@ -124,14 +130,18 @@ class ModelPolicy:
   def replace(self, **changes) -> "ModelPolicy":
     return dataclasses.replace(self, **changes)
 
+  def with_temperature(self, temperature: float) -> "ModelPolicy":
+    """The same policy sampling at another temperature (e.g. validation's)."""
+    return self.replace(sampling=self.sampling.replace(temperature=temperature))
+
   def sample(self, prompts: Sequence[Sequence[int]], rng: jax.Array,
              contexts: Sequence[Context] | None = None) -> list[Sample]:
     del contexts  # A model reads only the tokens.
     if not prompts:
       return []
     check_ids(prompts, self.vocab_size)
-    out = sampling.generate(self.config, self.params, prompts, rng, self.max_new_tokens,
-                            temperature=self.temperature, top_p=self.top_p, top_k=self.top_k,
+    out = sampling.generate(self.config, self.params, prompts, rng,
+                            **dataclasses.asdict(self.sampling),
                             stop_tokens=self.tokenizer.stop_tokens, pad_id=self.tokenizer.pad_id,
                             mesh=self.mesh, min_bucket=self.min_prompt_bucket)
     tokens, lengths, logprobs, stopped = (np.asarray(x) for x in out)

@@ -15,9 +15,10 @@ judged on host threads, the next group is sampled on the device.
 
 Example:
 
+    from rlef_jax import sampling
     from rlef_jax.env import policy, rollout
     judge = sandbox_runner.Judge()
-    pol = policy.ModelPolicy(cfg, params, tok, max_new_tokens=256)
+    pol = policy.ModelPolicy(cfg, params, tok, sampling.SamplingSettings(max_new_tokens=256))
     out = rollout.run_episodes(pol, rows, judge, tok, rollout.EnvConfig(), jax.random.key(0))
     out.rollouts.tokens.shape, out.stats["cache_hit_rate"], out.records[0].to_json()
 """

@@ -17,9 +17,11 @@ computed from those records by `report.solve_rates`, nothing else.
 
 Example:
 
+    from rlef_jax import sampling
     from rlef_jax.evaluation import driver
     cfg = driver.EvalConfig(rollouts=4, modes=("multi_turn", "independent"),
-                            metrics=("1@3", "pass@1"), turn_limits=(), max_new_tokens=64)
+                            metrics=("1@3", "pass@1"), turn_limits=(),
+                            sampling=sampling.SamplingSettings(0.2, 0.95, max_new_tokens=64))
     rows = driver.evaluate(cfg, model_config=config, params=params, tokenizer=tok,
                            problems=rows, judge=judge, workdir="runs/eval",
                            checkpoint="sft", split="test", rng=jax.random.key(0))
@@ -34,6 +36,7 @@ from typing import Any, Mapping, Sequence
 
 import jax
 
+from rlef_jax import sampling as sampling_lib
 from rlef_jax.env import cache as cache_lib
 from rlef_jax.env import policy as policies
 from rlef_jax.env import rollout
@@ -51,7 +54,8 @@ class EvalConfig:
     metrics: reported in every mode ("1@3", "10@100", "pass@1", ...); the
       per-turn and sweep metrics are added by `per_turn` and `turn_limits`.
     modes: which of `report.MODES` to run.
-    temperature, top_p, top_k, max_new_tokens: the sampler's settings.
+    sampling: the sampler's settings (temperature, top-p, top-k, max new
+      tokens; the paper's 1@3: 0.2 and 0.95).
     rollouts: episodes per problem in each multi-turn mode.
     independent_samples: single-turn samples per problem (None: rollouts *
       turn_limit, the same sample budget).
@@ -72,10 +76,8 @@ class EvalConfig:
   name: str = "1at3"
   metrics: tuple[str, ...] = ("1@3", "pass@1")
   modes: tuple[str, ...] = report.MODES
-  temperature: float = 0.2
-  top_p: float = 0.95
-  top_k: int = 0
-  max_new_tokens: int = 1024
+  sampling: sampling_lib.SamplingSettings = sampling_lib.SamplingSettings(
+      temperature=0.2, top_p=0.95, max_new_tokens=1024)
   rollouts: int = 200
   independent_samples: int | None = None
   turn_limit: int = 3
@@ -88,6 +90,9 @@ class EvalConfig:
   env: Any = None
 
   def __post_init__(self):
+    if not isinstance(self.sampling, sampling_lib.SamplingSettings):
+      raise TypeError(f"EvalConfig.sampling must be a sampling.SamplingSettings, got "
+                      f"{self.sampling!r}")
     bad = [m for m in self.modes if m not in report.MODES]
     if bad or not self.modes:
       raise ValueError(f"EvalConfig.modes {self.modes!r}: each must be one of {report.MODES}")
@@ -146,8 +151,9 @@ class EvalConfig:
 
   def describe(self) -> dict[str, Any]:
     """What `report.solve_rates` needs (and the settings, for the record)."""
-    fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "env"}
-    return {**fields, "metrics": self.mode_metrics(), "requested_metrics": list(self.metrics),
+    fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+              if f.name not in ("env", "sampling")}
+    return {**fields, **dataclasses.asdict(self.sampling), "metrics": self.mode_metrics(), "requested_metrics": list(self.metrics),
             "modes": list(self.modes), "turn_limits": list(self.turn_limits),
             "score_tests": list(self.score_tests)}
 
@@ -190,9 +196,7 @@ def run(cfg: EvalConfig, *, problems: Sequence[Mapping[str, Any]], judge, tokeni
   if policy is None:
     if model_config is None or params is None:
       raise ValueError("give a policy, or model_config and params")
-    policy = policies.ModelPolicy(model_config, params, tokenizer, temperature=cfg.temperature,
-                                  top_p=cfg.top_p, top_k=cfg.top_k,
-                                  max_new_tokens=cfg.max_new_tokens, mesh=mesh)
+    policy = policies.ModelPolicy(model_config, params, tokenizer, cfg.sampling, mesh=mesh)
   out_path = None
   if workdir is not None:
     out_path = pathlib.Path(workdir)
@@ -219,7 +223,7 @@ def run(cfg: EvalConfig, *, problems: Sequence[Mapping[str, Any]], judge, tokeni
       new = [{**by_id[eid].to_json(), "eval": cfg.name, "checkpoint": checkpoint,
               "split": split, "mode": mode, "rollout": i, "turn_limit": cfg.mode_turns(mode),
               "max_turns": env_cfg.max_turns, "score_tests": list(cfg.score_tests),
-              "temperature": cfg.temperature, "top_p": cfg.top_p}
+              "temperature": cfg.sampling.temperature, "top_p": cfg.sampling.top_p}
              for eid, (_, i) in zip(ids, chunk) if eid in by_id]
       if out_path is not None:
         report.append_rollouts(out_path, new)

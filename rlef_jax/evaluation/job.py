@@ -12,10 +12,12 @@ paths, problems, tokenizer, mesh and judge, then calls `evaluate`.
 
 Example (library use, no gin):
 
+    from rlef_jax import sampling
     from rlef_jax.evaluation import driver, job
+    settings = sampling.SamplingSettings(temperature=0.2, top_p=0.95, max_new_tokens=32)
     with sandbox_runner.Judge() as judge:
       job.evaluate("runs/eval", rows=rows, models={"sft": lambda: (config, params)},
-                   evals=[driver.EvalConfig(rollouts=2, max_new_tokens=32, turn_limits=())],
+                   evals=[driver.EvalConfig(rollouts=2, turn_limits=(), sampling=settings)],
                    judge=judge, tokenizer=tok, task="rlef_bundled_test", split="test")
 """
 

@@ -61,6 +61,7 @@ import tqdm
 from jax.experimental import multihost_utils
 
 from rlef_jax import rollouts as rollouts_lib
+from rlef_jax import sampling as sampling_lib
 from rlef_jax import sharding
 from rlef_jax.checkpoints import state as ckpt_state
 from rlef_jax.env import policy as env_policy
@@ -89,9 +90,10 @@ class TrainerConfig:
     valid_every: rounds between validations (0: never); keeps the best
       checkpoint by the solve rate under `<workdir>/best`. The paper
       validates every 800 updates (= rounds x num_minibatches x epochs).
-    valid_temperature: sampling temperature of validation episodes.
-    temperature, top_p, top_k: training sampling settings.
-    max_new_tokens: per response.
+    valid_temperature: sampling temperature of validation episodes (the
+      rest of `sampling` as in training).
+    sampling: training's sampler settings (temperature, top-p, top-k, max
+      new tokens per response).
     checkpoint_every: rounds between checkpoints (the last round is always saved).
     keep_checkpoints: latest step folders kept.
     async_checkpoints: write checkpoints in the background.
@@ -108,10 +110,8 @@ class TrainerConfig:
   valid_problems: int | None = None
   valid_every: int = 0
   valid_temperature: float = 0.2
-  temperature: float = 1.0
-  top_p: float = 1.0
-  top_k: int = 0
-  max_new_tokens: int = 512
+  sampling: sampling_lib.SamplingSettings = sampling_lib.SamplingSettings(
+      temperature=1.0, top_p=1.0, top_k=0, max_new_tokens=512)
   checkpoint_every: int = 1
   keep_checkpoints: int = 2
   async_checkpoints: bool = True
@@ -188,6 +188,10 @@ def check_config(cfg: TrainerConfig, ppo: ppo_update.PPOConfig, mesh_shape: Sequ
         f"{ppo.num_minibatches} x {ppo.microbatches} x {batch_shards} = {need}")
   if cfg.valid_every and cfg.valid_task is None:
     raise ValueError("TrainerConfig.valid_every > 0 needs TrainerConfig.valid_task")
+  if not isinstance(cfg.sampling, sampling_lib.SamplingSettings):
+    raise ValueError(f"TrainerConfig.sampling must be a sampling.SamplingSettings, got "
+                     f"{cfg.sampling!r}")
+  cfg.sampling.replace(temperature=cfg.valid_temperature)  # checks it like the rest
 
 
 class Trainer:
@@ -252,10 +256,9 @@ class Trainer:
     # The sampler's copy: cast to the sampler dtype, laid out by the inference rules.
     self.sampler_config = self.precision.sampler_config(self.config)
     if self.policy_fn is None:
-      cfg = self.cfg
+      settings = self.cfg.sampling
       self.policy_fn = lambda c, p, tok: env_policy.ModelPolicy(
-          c, p, tok, temperature=cfg.temperature, top_p=cfg.top_p, top_k=cfg.top_k,
-          max_new_tokens=cfg.max_new_tokens, mesh=self.sampler_mesh)
+          c, p, tok, settings, mesh=self.sampler_mesh)
     self._stream_cache: dict[int, list[int]] = {}
     self.key = jax.random.key(self.cfg.seed)
 
@@ -303,8 +306,8 @@ class Trainer:
   def _run_local(self, rows, ids, params, rng, temperature=None):
     """Episodes of this process (may run in a thread: no collectives here)."""
     policy = self.policy_fn(self.sampler_config, params, self.tokenizer)
-    if temperature is not None and hasattr(policy, "replace") and hasattr(policy, "temperature"):
-      policy = policy.replace(temperature=temperature)
+    if temperature is not None and hasattr(policy, "with_temperature"):
+      policy = policy.with_temperature(temperature)
     start = time.monotonic()
     result = rollout.run_episodes(policy, rows, self.judge, self.tokenizer, self.env_cfg,
                                   rng, episode_ids=ids)

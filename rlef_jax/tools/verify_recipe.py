@@ -216,7 +216,9 @@ def verify(recipe: Recipe, topology_name: str | None = None, log=print,
   turns = env.max_turns if env is not None else 3
   rollout_len = target.rollout_len or (env.context_budget if env is not None else 8192)
   rollouts = (trainer.problems_per_round * trainer.rollouts_per_problem) if trainer else 1024
-  max_new = trainer.max_new_tokens if trainer else 1024
+  sample_settings = (trainer.sampling if trainer
+                     else sampling.SamplingSettings(max_new_tokens=1024))
+  max_new = sample_settings.max_new_tokens
   groups = env.judge_groups if env is not None else 1
   log(f"recipe {recipe.name}: {spec.preset} ({config.num_params() / 1e9:.2f}B params) on "
       f"{topo.name} ({topo.num_devices} x {topo.chip.kind}, {_gib(topo.chip.hbm_bytes)} each); "
@@ -286,9 +288,7 @@ def verify(recipe: Recipe, topology_name: str | None = None, log=print,
                                  sharding=partitioning.batch_sharding(s_mesh, (s_batch,), rules=rules))
   s_key = jax.ShapeDtypeStruct(key.shape, key.dtype,
                                sharding=jax.sharding.NamedSharding(s_mesh, jax.sharding.PartitionSpec()))
-  settings = sampling.SamplingParams(temperature=trainer.temperature if trainer else 1.0,
-                                     top_p=trainer.top_p if trainer else 1.0,
-                                     top_k=trainer.top_k if trainer else 0)
+  settings = sampling.SamplingParams.of(sample_settings)
   sampler_bytes = {"sampler_params": _shard_bytes(s_params), "kv_cache": _shard_bytes(cache)}
   log(f"sampler mesh {dict(s_mesh.shape)} ({s_batch} rows x {cache_len} slots, "
       f"{jnp.dtype(s_cfg.param_dtype).name}): per device weights {_gib(sampler_bytes['sampler_params'])}"
