@@ -222,7 +222,7 @@ def load_checkpoint(spec, path: str | None, mesh=None) -> tuple[Any, Any]:
   return launch.build_model(spec, mesh)
 
 
-@gin.configurable(denylist=["workdir"])
+@gin.configurable(denylist=["workdir", "check_only"])
 def eval_job(workdir, task: str = "rlef_bundled_test", split: str | None = None,
              limit: int | None = None,
              checkpoints: Mapping[str, str | None] | None = None,

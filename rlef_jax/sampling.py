@@ -355,9 +355,11 @@ def generate(config: LlamaConfig, params: Any, prompts: Sequence[Sequence[int]] 
       CPU only, where it cut a decode step from 79 to ~35 ms (246M params,
       batch 4); elsewhere the scan keeps compile time and memory flat in depth.
     batch_multiple: the batch is padded with empty rows (done from the start,
-      never sampled from) to a multiple of this, and of the mesh's batch
-      shards, so that nearby batch sizes (a multi-turn loop's retries) share
-      one compiled program; 1 disables it. The output has the caller's rows.
+      never sampled from; see `padded_rows`) to a multiple of this, and of
+      the mesh's batch shards, so that nearby batch sizes (a multi-turn
+      loop's retries) share one compiled program; a batch smaller than that
+      multiple goes only to the next power of two (an empty row still costs
+      a full row of prefill); 1 disables it. The output has the caller's rows.
   """
   if unroll_layers is None:
     devices = mesh.devices.flat if mesh is not None else jax.devices()
@@ -387,9 +389,8 @@ def generate(config: LlamaConfig, params: Any, prompts: Sequence[Sequence[int]] 
   if batch_multiple < 1:
     raise ValueError(f"batch_multiple must be >= 1, got {batch_multiple}")
   rules = partitioning.rules_for(config.sharding_rules)
-  if mesh is not None:
-    batch_multiple = math.lcm(batch_multiple, partitioning.batch_shards(mesh, rules))
-  extra = -rows % batch_multiple
+  shards = partitioning.batch_shards(mesh, rules) if mesh is not None else 1
+  extra = padded_rows(rows, batch_multiple, shards) - rows
   tokens = np.concatenate([tokens, np.full((extra, tokens.shape[1]), pad_id, np.int32)])
   lengths = np.concatenate([lengths, np.zeros((extra,), np.int32)])
   if mesh is None:
@@ -402,6 +403,26 @@ def generate(config: LlamaConfig, params: Any, prompts: Sequence[Sequence[int]] 
       out = _run(config, params, tokens, lengths, rng, settings, max_new_tokens, segment,
                  unroll_layers)
   return SampleOutput(*(x[:rows] for x in out)) if extra else out
+
+
+def padded_rows(rows: int, batch_multiple: int = 8, shards: int = 1) -> int:
+  """The batch `generate` runs for `rows` prompts: few compiled sizes, bounded waste.
+
+  A multiple of m = lcm(batch_multiple, shards); below m, the next power of
+  two (rounded up to the shards): an empty row costs a full row of prefill,
+  so a short tail (the last retries of a multi-turn batch) is not padded to
+  m (docs/model.md has the measurement).
+
+      padded_rows(2) == 2, padded_rows(3) == 4, padded_rows(5) == 8,
+      padded_rows(13) == 16, padded_rows(17) == 24, padded_rows(3, 8, 8) == 8
+  """
+  if batch_multiple < 1 or shards < 1:
+    raise ValueError(f"batch_multiple and shards must be >= 1, got {batch_multiple}, {shards}")
+  multiple = math.lcm(batch_multiple, shards)
+  if rows >= multiple:
+    return -(-rows // multiple) * multiple
+  power = 1 << max(rows - 1, 0).bit_length()
+  return min(multiple, -(-power // shards) * shards)
 
 
 @functools.partial(jax.jit, static_argnames=("config", "batch", "length", "per_layer"))

@@ -126,14 +126,31 @@ def test_both_forms_sample_the_same(params):
   np.testing.assert_allclose(unrolled.logprobs, scan.logprobs, atol=1e-5)
 
 
+def test_padded_rows_are_few_sizes_with_bounded_waste():
+  assert [sampling.padded_rows(n) for n in range(1, 26)] == (
+      [1, 2, 4, 4] + [8] * 4 + [16] * 8 + [24] * 8 + [32])
+  # The mesh's batch shards divide every size: below the multiple, the power of two
+  # rounded up to them.
+  assert [sampling.padded_rows(n, 8, 4) for n in (1, 3, 5, 9)] == [4, 4, 8, 16]
+  assert [sampling.padded_rows(n, 8, 6) for n in (1, 7, 25, 30)] == [6, 12, 48, 48]
+  assert sampling.padded_rows(5, 1) == 5
+  with pytest.raises(ValueError, match="batch_multiple"):
+    sampling.padded_rows(3, 0)
+
+
 def test_batch_sizes_share_a_compiled_program_and_empty_rows_stay_empty(params):
   kw = dict(max_new_tokens=6, temperature=1.0, top_p=0.9, stop_tokens=STOPS)
-  five = sampling.generate(CFG, params, PROMPTS + [[9, 8, 7]], jax.random.key(2), **kw)
+  seven = sampling.generate(CFG, params, PROMPTS + [[9, 8, 7], [4], [6, 6]], jax.random.key(2),
+                            **kw)
   compiled = (sampling.prefill._cache_size(), sampling.decode._cache_size())
-  three = sampling.generate(CFG, params, PROMPTS[:3], jax.random.key(2), **kw)
+  five = sampling.generate(CFG, params, PROMPTS + [[9, 8, 7]], jax.random.key(2), **kw)
   assert (sampling.prefill._cache_size(), sampling.decode._cache_size()) == compiled
-  assert five.tokens.shape == (5, 6) and three.tokens.shape == (3, 6)
+  three = sampling.generate(CFG, params, PROMPTS[:3], jax.random.key(2), **kw)  # 4 rows
+  assert seven.tokens.shape == (7, 6) and five.tokens.shape == (5, 6)
+  assert three.tokens.shape == (3, 6)
   # The padding rows change nothing for the real ones: keys are per row.
+  np.testing.assert_array_equal(np.asarray(five.tokens), np.asarray(seven.tokens[:5]))
+  np.testing.assert_allclose(five.logprobs, seven.logprobs[:5], atol=1e-5)
   np.testing.assert_array_equal(np.asarray(three.tokens), np.asarray(five.tokens[:3]))
   np.testing.assert_allclose(three.logprobs, five.logprobs[:3], atol=1e-5)
   # An empty row (prompt length 0) is done at once and records nothing.
