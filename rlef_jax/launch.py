@@ -116,6 +116,7 @@ class JudgeSpec:
   max_workers: int | None = None
   pool_size: int | None = None
   platform: str = "ptrace"
+  stall_reruns: int = 1
 
 
 def _register(cls, name: str):
@@ -340,7 +341,8 @@ def build_judge(spec: JudgeSpec | None = None):
   """A `sandbox_runner.Judge` (close it, or use `with`)."""
   spec = spec or JudgeSpec()
   return sandbox_runner.Judge(backend=spec.backend, max_workers=spec.max_workers,
-                              pool_size=spec.pool_size, platform=spec.platform)
+                              pool_size=spec.pool_size, platform=spec.platform,
+                              stall_reruns=spec.stall_reruns)
 
 
 def known_tasks() -> list[str]:

@@ -52,6 +52,10 @@ __all__ = ["BadInput", "Judge", "JudgeRequest", "JudgeResult", "TestCase", "Test
 GRACE_S = 5.0
 # Assumed slowest rate of moving a test's input into the sandbox.
 _BYTES_PER_S = 20e6
+# A test the harness stopped at the wall clock is a stall, not the program's
+# time, when its processes used under this fraction of the limit in CPU time
+# (`Judge.stall_reruns`).
+STALL_CPU_FRACTION = 0.5
 # What stop_on_first_failure runs keep of each output (`JudgeRequest.capture_chars`
 # overrides): the failing test's start, and a little of each passing test, so a
 # batch of scoring runs holds kilobytes per submission, not the outputs.
@@ -140,6 +144,13 @@ class Judge:
     runsc_flags: extra global flags for runsc.
     boot_workers: sandboxes booted at the same time to refill the pool
       (default: the pool's size, so a burst of `get`s is refilled at once).
+    stall_reruns: times a test is run again, in the same sandbox, when the
+      harness stopped it at the wall clock while its processes had used under
+      `STALL_CPU_FRACTION` of the limit in CPU time: the host stalled the
+      sandbox (a loaded or paused machine), or the program sleeps or waits.
+      Only the last run counts, so a sleeper is still `time_limit` (after
+      `1 + stall_reruns` runs); a program that computes is never rerun.
+      `JudgeResult.stall_reruns` counts them. 0 judges every test once.
   """
 
   def __init__(self, backend: str = "gvisor", max_workers: int | None = None,
@@ -149,8 +160,12 @@ class Judge:
                limits: oci.SandboxLimits = oci.SandboxLimits(),
                feedback_cap: int = 1 << 16,
                ro_mounts: Sequence[str] = oci.DEFAULT_RO_MOUNTS,
-               runsc_flags: Sequence[str] = (), boot_workers: int | None = None):
+               runsc_flags: Sequence[str] = (), boot_workers: int | None = None,
+               stall_reruns: int = 1):
+    if isinstance(stall_reruns, bool) or not isinstance(stall_reruns, int) or stall_reruns < 0:
+      raise ValueError(f"stall_reruns must be an int >= 0, not {stall_reruns!r}")
     self.backend, self.retries, self.limits = backend, retries, limits
+    self.stall_reruns = stall_reruns
     self.feedback_cap = feedback_cap
     self.max_workers = max_workers or os.cpu_count() or 1
     pool_size = self.max_workers + 1 if pool_size is None else pool_size
@@ -216,6 +231,8 @@ class Judge:
     faults: list[str] = []
     at: list[int | None] = []  # Test index of each fault with the program in the sandbox.
     used: list[str] = []
+    reruns = [0]  # Stall reruns so far, over every sandbox of this submission.
+    # Room for one stall rerun of a test; more come out of the tests' grace.
     submission_end = time.monotonic() + sum(self._test_budget(request, t)
                                             for t in request.tests) + request.time_limit_s + GRACE_S
     while len(results) < len(request.tests):
@@ -223,7 +240,7 @@ class Judge:
       try:
         box = self._pool.get()
         used.append(box.name)
-        done = self._attempt(box, request, results, submission_end)
+        done = self._attempt(box, request, results, submission_end, reruns)
         box.finish()
         if done:
           break
@@ -241,13 +258,14 @@ class Judge:
           passed = sum(t.verdict is Verdict.ACCEPTED for t in results)
           return JudgeResult(Verdict.INFRA_ERROR, passed, len(request.tests), results,
                              infra_attempts=len(faults),
-                             infra_detail=" | ".join(faults), sandbox_ids=tuple(used))
+                             infra_detail=" | ".join(faults), sandbox_ids=tuple(used),
+                             stall_reruns=reruns[0])
       finally:
         if box is not None:
           box.destroy()
     return JudgeResult.from_tests(results, len(request.tests), infra_attempts=len(faults),
                                   infra_detail=" | ".join(faults) or None,
-                                  sandbox_ids=tuple(used))
+                                  sandbox_ids=tuple(used), stall_reruns=reruns[0])
 
   def _guilty(self, faults: list[str], at: list[int | None]) -> bool:
     """The rule for blaming the program: by evidence, not by pattern.
@@ -267,7 +285,7 @@ class Judge:
     try:
       box = self._pool.get()
       results: list[TestResult] = []
-      self._attempt(box, control, results, time.monotonic() + 30.0)
+      self._attempt(box, control, results, time.monotonic() + 30.0, [0])
       box.finish()
       if [t.verdict for t in results] == [Verdict.ACCEPTED]:
         return True
@@ -296,19 +314,19 @@ class Judge:
     return request.time_limit_s + GRACE_S + len(test.input) / _BYTES_PER_S
 
   def _attempt(self, box: sandbox.Sandbox, request: JudgeRequest,
-               results: list[TestResult], submission_end: float) -> bool:
+               results: list[TestResult], submission_end: float, reruns: list[int]) -> bool:
     """`_run_in`, with anything unexpected once the program is in the sandbox
     (a broken reply, a host-side parse of what it influenced) turned into a
     `_ProgramFault`: retried and blamed by evidence, never raised."""
     try:
-      return self._run_in(box, request, results, submission_end)
+      return self._run_in(box, request, results, submission_end, reruns)
     except sandbox.InfraFault:
       raise
     except Exception as e:  # pylint: disable=broad-except
       raise _ProgramFault(len(results), f"{box.name}: judge failed on a reply: {e!r}") from e
 
   def _run_in(self, box: sandbox.Sandbox, request: JudgeRequest,
-              results: list[TestResult], submission_end: float) -> bool:
+              results: list[TestResult], submission_end: float, reruns: list[int]) -> bool:
     """Runs the remaining tests in `box`, appending to `results`.
 
     Returns True when judging is over (syntax error or stop at a failure);
@@ -344,7 +362,10 @@ class Judge:
                      for _ in range(1 if request.stop_on_first_failure
                                     else len(request.tests) - len(results)))
       return True
-    for test in request.tests[len(results):]:
+    tests = iter(request.tests[len(results):])
+    test = next(tests, None)
+    runs = 0  # Runs of `test` so far in this sandbox.
+    while test is not None:
       start = time.monotonic()
       deadline = min(submission_end, start + self._test_budget(request, test))
       try:
@@ -372,7 +393,13 @@ class Judge:
         raise _ProgramFault(len(results), f"{box.name}: the harness failed a test: "
                             f"{str(reply)[:500]}")
       result = self._verdict(reply, *blobs, test, request)
+      runs += 1
+      if (runs <= self.stall_reruns and reply.get("fresh") is not True
+          and self._stalled(reply, request)):
+        reruns[0] += 1
+        continue
       results.append(result)
+      test, runs = next(tests, None), 0
       if request.stop_on_first_failure and result.verdict is not Verdict.ACCEPTED:
         return True
       if reply.get("fresh") is True:
@@ -380,6 +407,13 @@ class Judge:
         # carry over, so the remaining tests go to a fresh sandbox.
         return len(results) == len(request.tests)
     return True
+
+  @staticmethod
+  def _stalled(reply: dict, request: JudgeRequest) -> bool:
+    """Stopped at the wall clock with little CPU used: not the program's time
+    (or a sleeper's, which a rerun stops again)."""
+    return (reply.get("status") == "timeout"
+            and _num(reply.get("cpu_s")) < STALL_CPU_FRACTION * request.time_limit_s)
 
   def _verdict(self, reply: dict, out: bytes, err: bytes, tb: bytes, test: TestCase | None,
                request: JudgeRequest) -> TestResult:

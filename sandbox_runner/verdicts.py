@@ -153,6 +153,9 @@ class JudgeResult:
     infra_attempts: sandboxes that failed before this result (retries).
     infra_detail: what went wrong with the infrastructure, if anything did.
     sandbox_ids: the sandboxes (runsc container ids) that ran it, in order.
+    stall_reruns: tests run again because the wall clock stopped them while
+      they used little CPU time (`Judge.stall_reruns`); only the last run of
+      a test counts.
   """
 
   verdict: Verdict
@@ -162,6 +165,7 @@ class JudgeResult:
   infra_attempts: int = 0
   infra_detail: str | None = None
   sandbox_ids: tuple[str, ...] = ()
+  stall_reruns: int = 0
 
   @property
   def accepted(self) -> bool:
@@ -172,7 +176,7 @@ class JudgeResult:
     return {"verdict": self.verdict.value, "passed": self.passed, "total": self.total,
             "tests": [t.to_json() for t in self.tests],
             "infra_attempts": self.infra_attempts, "infra_detail": self.infra_detail,
-            "sandbox_ids": list(self.sandbox_ids)}
+            "sandbox_ids": list(self.sandbox_ids), "stall_reruns": self.stall_reruns}
 
   @classmethod
   def from_tests(cls, tests: list[TestResult], total: int, **kwargs) -> "JudgeResult":
