@@ -52,9 +52,9 @@ __all__ = ["BadInput", "Judge", "JudgeRequest", "JudgeResult", "TestCase", "Test
 GRACE_S = 5.0
 # Assumed slowest rate of moving a test's input into the sandbox.
 _BYTES_PER_S = 20e6
-# A test the harness stopped at the wall clock is a stall, not the program's
-# time, when its processes used under this fraction of the limit in CPU time
-# (`Judge.stall_reruns`).
+# A test over the wall clock (stopped at it, or ended after it) is a stall, not
+# the program's time, when its processes used under this fraction of the limit
+# in CPU time (`Judge.stall_reruns`).
 STALL_CPU_FRACTION = 0.5
 # What stop_on_first_failure runs keep of each output (`JudgeRequest.capture_chars`
 # overrides): the failing test's start, and a little of each passing test, so a
@@ -144,9 +144,10 @@ class Judge:
     runsc_flags: extra global flags for runsc.
     boot_workers: sandboxes booted at the same time to refill the pool
       (default: the pool's size, so a burst of `get`s is refilled at once).
-    stall_reruns: times a test is run again, in the same sandbox, when the
-      harness stopped it at the wall clock while its processes had used under
-      `STALL_CPU_FRACTION` of the limit in CPU time: the host stalled the
+    stall_reruns: times a test is run again, in the same sandbox, when it
+      went over the wall clock (the harness stopped it there, or it ended
+      after it) while its processes had used under `STALL_CPU_FRACTION` of
+      the limit in CPU time: the host stalled the
       sandbox (a loaded or paused machine), or the program sleeps or waits.
       Only the last run counts, so a sleeper is still `time_limit` (after
       `1 + stall_reruns` runs); a program that computes is never rerun.
@@ -395,7 +396,7 @@ class Judge:
       result = self._verdict(reply, *blobs, test, request)
       runs += 1
       if (runs <= self.stall_reruns and reply.get("fresh") is not True
-          and self._stalled(reply, request)):
+          and self._stalled(result, reply, request)):
         reruns[0] += 1
         continue
       results.append(result)
@@ -409,10 +410,18 @@ class Judge:
     return True
 
   @staticmethod
-  def _stalled(reply: dict, request: JudgeRequest) -> bool:
-    """Stopped at the wall clock with little CPU used: not the program's time
-    (or a sleeper's, which a rerun stops again)."""
-    return (reply.get("status") == "timeout"
+  def _stalled(result: TestResult, reply: dict, request: JudgeRequest) -> bool:
+    """Over the wall clock with little CPU used: not the program's time (or a
+    sleeper's, which a rerun stops again).
+
+    A stall has two shapes, decided by a race when the host resumes the
+    sandbox: the harness kills the program at its deadline (`timeout`, exit
+    -9), or the program ends first and its wall time is over the limit. A
+    `time_limit` by CPU time has CPU time over the limit; `SIGXCPU` is one
+    whatever the CPU time says (a program can send it to itself).
+    """
+    return (result.verdict is Verdict.TIME_LIMIT
+            and _int(reply.get("signal")) != signal.SIGXCPU
             and _num(reply.get("cpu_s")) < STALL_CPU_FRACTION * request.time_limit_s)
 
   def _verdict(self, reply: dict, out: bytes, err: bytes, tb: bytes, test: TestCase | None,
